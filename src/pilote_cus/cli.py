@@ -1,0 +1,234 @@
+"""The `cus` command line. Thin: parsing, calling the business areas, printing in French."""
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from rich.table import Table
+
+from . import __version__
+from .config import data_dir
+from .entrepot.entrepot import NoSnapshot, Warehouse
+from .exports import FORMATS, ExportError, write_table
+from .geographie.referentiel import COG_URL, ReferenceDataError, load_cog
+from .imports.erreurs import ErrorReport, ImportRejected, catalogue
+from .patrimoine import etat_des_lieux
+from .patrimoine.import_rpls import import_rpls
+from .patrimoine.synthetique import MAX_DWELLINGS, MIN_DWELLINGS, generate_rpls
+from .progression import Steps, console
+
+EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without traceback."""
+
+
+def _warehouse(args: argparse.Namespace) -> Warehouse:
+    return Warehouse(data_dir(args.data_dir))
+
+
+def print_report(report: ErrorReport, written: Path) -> None:
+    console.print(f"[bold red]Fichier refusé : {report.file_name}[/] — {report.total} erreur(s), "
+                  "rien n'a été importé ; l'entrepôt est inchangé.")
+    summary = Table(title="Erreurs par type", title_justify="left")
+    for name in ("code", "titre", "nombre"):
+        summary.add_column(name)
+    types = catalogue()
+    for code, count in report.counts.most_common():
+        summary.add_row(code, types[code].titre, f"{count:n}")
+    console.print(summary)
+    first = Table(title="Premières erreurs", title_justify="left")
+    for name in ("ligne", "colonne", "valeur", "message"):
+        first.add_column(name, overflow="fold")
+    for a in report.sorted_anomalies()[:10]:
+        first.add_row(str(a.line or ""), a.column or "", (a.value or "")[:40], a.message)
+    console.print(first)
+    console.print(f"Rapport complet : {written}")
+
+
+def cmd_import_rpls(args: argparse.Namespace) -> int:
+    warehouse = _warehouse(args)
+    path = Path(args.fichier)
+    try:
+        with Steps() as steps:
+            result = import_rpls(path, warehouse, vintage=args.millesime, organisme=args.organisme, steps=steps)
+    except ImportRejected as rejected:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = Path(args.rapport) if args.rapport else warehouse.root.parent / "rapports" / (
+            f"erreurs-{path.stem}-{stamp}.csv")
+        print_report(rejected.report, rejected.report.write_csv(target))
+        return EXIT_REJECTED
+    s = result.snapshot
+    console.print(f"[green]Import réussi[/] : {result.dwellings:n} logements au 1er janvier {s.vintage} "
+                  f"({s.provenance['lignes']:n} lignes) en {result.seconds:.1f} s.")
+    console.print(f"Instantané {s.id} ; encodage {s.provenance['encodage']}, format {s.provenance['format']}.")
+    if s.provenance["colonnes_inconnues_conservees"]:
+        console.print("Colonnes non documentées conservées : " + ", ".join(s.provenance["colonnes_inconnues_conservees"]))
+    return 0
+
+
+def cmd_referentiel_cog(args: argparse.Namespace) -> int:
+    snapshot = load_cog(_warehouse(args), Path(getattr(args, "from")), args.annee)
+    console.print(f"[green]COG {snapshot.vintage} chargé[/] : {snapshot.provenance['communes']:n} communes "
+                  f"et arrondissements ({snapshot.id}).")
+    return 0
+
+
+def _mailles(values: list[str]) -> tuple[str, ...]:
+    if "toutes" in values:
+        return etat_des_lieux.MAILLES
+    return tuple(m for m in etat_des_lieux.MAILLES if m in values)
+
+
+def cmd_etat_des_lieux(args: argparse.Namespace) -> int:
+    result = etat_des_lieux.compute(_warehouse(args), _mailles(args.maille), args.millesime)
+    s = result.snapshot
+    metadata = {"instantané": s.id, "millésime": str(s.vintage), "fichier": s.provenance["fichier"],
+                "sha256": s.provenance["sha256"], "géographie": result.geography,
+                "produit par": f"pilote-cus {__version__}"}
+    output = Path(args.sortie) if args.sortie else None
+    if args.format == "xlsx" and output is None:
+        output = Path(f"etat-des-lieux-{s.vintage}.xlsx")
+    written = write_table(result.table, args.format, output, "État des lieux", metadata)
+    console.print(f"État des lieux au 1er janvier {s.vintage} — source : {s.provenance['fichier']} "
+                  f"(instantané {s.id}) ; géographie : {result.geography}.")
+    for note in result.notes:
+        console.print(f"[yellow]Remarque[/] : {note}")
+    if written:
+        console.print(f"Écrit : {written} ({result.table.num_rows:n} lignes).")
+    return 0
+
+
+def cmd_entrepot(args: argparse.Namespace) -> int:
+    warehouse = _warehouse(args)
+    table = Table(title=f"Instantanés de l'entrepôt {warehouse.root}", title_justify="left")
+    for name in ("identifiant", "type", "millésime", "créé le", "fichier", "lignes", "courant"):
+        table.add_column(name)
+    for s in warehouse.history():
+        current = warehouse.current(s.kind, s.vintage).id == s.id
+        table.add_row(s.id, s.kind, str(s.vintage), s.created_at, s.provenance.get("fichier", s.provenance.get(
+            "dossier", "")), f"{s.provenance.get('lignes', s.provenance.get('communes', 0)):n}", "oui" if current else "")
+    console.print(table)
+    return 0
+
+
+def cmd_synthetique(args: argparse.Namespace) -> int:
+    path = Path(args.sortie)
+    with Steps() as steps, steps.step("Génération du bailleur synthétique", args.logements) as advance:
+        summary = generate_rpls(path, args.logements, args.graine, vintage=args.millesime,
+                                layout="transmission" if args.format == "transmission" else "open data",
+                                encoding=args.encodage, landlords=args.organismes, progress=advance)
+    console.print(f"Écrit : {path} ({summary.dwellings:n} logements, {summary.ensembles:n} ensembles, "
+                  f"{len(summary.landlords)} organisme(s), millésime {summary.vintage}).")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(data_dir(args.data_dir), args.logements, args.graine, serve=not args.sans_serveur)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.rpls import run_bench
+
+    return run_bench(data_dir(args.data_dir), args.logements, args.graine, args.garder)
+
+
+def _dwellings(value: str) -> int:
+    number = int(value.replace("_", "").replace(" ", ""))
+    if not MIN_DWELLINGS <= number <= MAX_DWELLINGS:
+        raise argparse.ArgumentTypeError(f"entre {MIN_DWELLINGS} et {MAX_DWELLINGS} logements")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="dossier de travail (défaut : $CUS_DATA_DIR ou ./donnees-cus)")
+    parser = argparse.ArgumentParser(prog="cus", parents=[common],
+                                     description="Pilote CUS : conventions d'utilité sociale du logement social.")
+    parser.add_argument("--version", action="version", version=f"pilote-cus {__version__}")
+    sub = parser.add_subparsers(dest="commande", metavar="COMMANDE", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("demo", cmd_demo, "génère un bailleur synthétique, l'importe et produit l'état des lieux")
+    p.add_argument("--logements", type=_dwellings, default=20_000)
+    p.add_argument("--graine", type=int, default=2024)
+    p.add_argument("--sans-serveur", action="store_true", help="ne pas lancer l'application web")
+
+    p = add("importer", lambda a: EXIT_USAGE, "valide et importe un fichier du bailleur")
+    kinds = p.add_subparsers(dest="type_fichier", metavar="TYPE", required=True)
+    rpls = kinds.add_parser("rpls", parents=[common], help="répertoire des logements (RPLS), transmission ou open data")
+    rpls.set_defaults(handler=cmd_import_rpls)
+    rpls.add_argument("fichier")
+    rpls.add_argument("--millesime", type=int, help="année du 1er janvier décrit (fichiers open data)")
+    rpls.add_argument("--organisme", help="identifiant de l'organisme si le fichier ne le donne pas")
+    rpls.add_argument("--rapport", help="chemin du rapport d'erreurs CSV")
+
+    p = add("referentiel", lambda a: EXIT_USAGE, "charge un référentiel public")
+    refs = p.add_subparsers(dest="referentiel", metavar="REFERENTIEL", required=True)
+    cog = refs.add_parser("cog", parents=[common], help=f"Code officiel géographique (source : {COG_URL})")
+    cog.set_defaults(handler=cmd_referentiel_cog)
+    cog.add_argument("--from", required=True, metavar="DOSSIER",
+                     help="dossier contenant communes_AAAA.csv, commune_epci_AAAA.csv, departements.json, regions.json")
+    cog.add_argument("--annee", type=int)
+
+    p = add("etat-des-lieux", cmd_etat_des_lieux, "ventilations standard du parc (RPLS) par territoire")
+    p.add_argument("--maille", action="append", required=True, choices=[*etat_des_lieux.MAILLES, "toutes"])
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument("--millesime", type=int)
+    p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
+
+    add("entrepot", cmd_entrepot, "liste les instantanés de l'entrepôt et leur provenance")
+
+    p = add("synthetique", cmd_synthetique, "écrit le fichier RPLS d'un bailleur synthétique")
+    p.add_argument("--logements", type=_dwellings, default=20_000)
+    p.add_argument("--graine", type=int, default=2024)
+    p.add_argument("--millesime", type=int, default=2024)
+    p.add_argument("--format", choices=["opendata", "transmission"], default="opendata")
+    p.add_argument("--encodage", choices=["latin-1", "utf-8"], default="latin-1")
+    p.add_argument("--organismes", type=int)
+    p.add_argument("--sortie", required=True)
+
+    p = add("bench", cmd_bench, "mesure les performances (import, état des lieux) contre pandas")
+    p.add_argument("--logements", type=_dwellings, default=MAX_DWELLINGS)
+    p.add_argument("--graine", type=int, default=7)
+    p.add_argument("--garder", action="store_true", help="conserver le fichier généré pour les prochaines mesures")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "data_dir"):
+        args.data_dir = None
+    try:
+        return int(args.handler(args))
+    except (UserError, NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
+        console.print(f"[red]Erreur[/] : {error}")
+        return EXIT_USAGE
+    except OSError as error:
+        console.print(f"[red]Erreur de fichier[/] : {error.strerror or error} ({error.filename or ''})")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.print("Interrompu : l'entrepôt n'a pas été modifié.")
+        return 130
+    except Exception as error:  # the last barrier: no traceback for users
+        if os.environ.get("CUS_DEBUG"):
+            raise
+        console.print(f"[red]Erreur interne inattendue[/] : {type(error).__name__} : {error}. "
+                      "Relancez avec CUS_DEBUG=1 pour le détail et signalez-la.")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

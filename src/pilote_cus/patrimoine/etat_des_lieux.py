@@ -1,0 +1,146 @@
+"""The état des lieux of the stock: the standard RPLS breakdowns per territory, in long format.
+
+Aggregates are computed once per commune (one pass over the snapshot), then summed up to the
+other mailles: every statistic is a count or a ratio of sums, so the roll-up is exact.
+"""
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+from ..entrepot.entrepot import Snapshot, Warehouse
+from ..geographie.referentiel import DEPARTEMENT_SQL, FRANCE, register_geography
+
+MAILLES = ("france", "region", "departement", "epci", "commune")
+COLUMNS = ("maille", "code", "libelle", "variable", "modalite", "nombre", "part")
+
+
+class Modality(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    condition: str
+
+
+class Breakdown(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    variable: str
+    modalites: tuple[Modality, ...]
+
+
+class Ratio(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    variable: str
+    modalite: str
+    sortie: Literal["taux", "moyenne"]
+    numerateur: str
+    denominateur: str
+    requiert: tuple[str, ...] = ()
+
+
+class Declaration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    repartitions: tuple[Breakdown, ...]
+    ratios: tuple[Ratio, ...]
+
+
+@cache
+def declaration() -> Declaration:
+    text = resources.files(__package__).joinpath("etat_des_lieux.toml").read_text(encoding="utf-8")
+    return Declaration.model_validate(tomllib.loads(text))
+
+
+@dataclass
+class StateOfPlay:
+    snapshot: Snapshot
+    geography: str
+    table: pa.Table
+    notes: list[str] = field(default_factory=list)
+
+
+def _territories() -> dict[str, tuple[str, str]]:
+    """(code, label) expressions per maille, over agg_geo."""
+    return {
+        "france": (f"'{FRANCE[0]}'", f"'{FRANCE[1]}'"),
+        "region": ("code_reg", "lib_reg"),
+        "departement": ("code_dep", "lib_dep"),
+        "epci": ("code_epci", "lib_epci"),
+        "commune": ("depcom", "lib_commune"),
+    }
+
+
+def compute(warehouse: Warehouse, mailles: tuple[str, ...] = MAILLES, vintage: int | None = None,
+            con: duckdb.DuckDBPyConnection | None = None) -> StateOfPlay:
+    snapshot = warehouse.current("rpls", vintage)
+    con = con or duckdb.connect()
+    decl = declaration()
+    logements = f"read_parquet('{snapshot.table('logements')}')"
+    required = sorted({c for r in decl.ratios for c in r.requiert})
+    filled = dict(zip(required, con.sql(
+        f"SELECT {', '.join(f'count({c})' for c in required)} FROM {logements}").fetchone() or (), strict=True))
+    ratios = [r for r in decl.ratios if all(filled.get(c) for c in r.requiert)]
+    notes = [f"{r.variable}/{r.modalite} non calculé : données absentes ({', '.join(r.requiert)})"
+             for r in decl.ratios if r not in ratios]
+    previous = str(snapshot.vintage - 1)
+
+    aggregates = [f"count(*) FILTER (WHERE {m.condition}) AS r{i}_{j}"
+                  for i, b in enumerate(decl.repartitions) for j, m in enumerate(b.modalites)]
+    for k, r in enumerate(ratios):
+        aggregates.append(f"{r.numerateur.format(annee_precedente=previous)} AS q{k}_n")
+        aggregates.append(f"{r.denominateur.format(annee_precedente=previous)} AS q{k}_d")
+    stats = [a.rsplit(" AS ", 1)[1] for a in aggregates]
+    geography = register_geography(con, warehouse, snapshot.vintage)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg AS
+        SELECT depcom, any_value(libcom) AS libcom, {', '.join(aggregates)}
+        FROM {logements} WHERE en_stock GROUP BY depcom""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_geo AS
+        SELECT a.*, coalesce(g.libelle, a.libcom) AS lib_commune,
+               coalesce(g.dep, {DEPARTEMENT_SQL.format(c='a.depcom')}) AS code_dep, d.libelle AS lib_dep,
+               coalesce(g.reg, d.reg) AS code_reg, r.libelle AS lib_reg,
+               g.epci AS code_epci, g.epci_libelle AS lib_epci
+        FROM agg a
+        LEFT JOIN geo_communes g ON g.code = a.depcom
+        LEFT JOIN geo_departements d ON d.code = coalesce(g.dep, {DEPARTEMENT_SQL.format(c='a.depcom')})
+        LEFT JOIN geo_regions r ON r.code = coalesce(g.reg, d.reg)""")
+    territories = _territories()
+    sums = ", ".join(f"sum({s}) AS {s}" for s in stats)
+    per_maille = " UNION ALL ".join(
+        f"SELECT '{m}' AS maille, {MAILLES.index(m)} AS ordre_maille, {territories[m][0]} AS code, "
+        f"any_value({territories[m][1]}) AS libelle, {sums} FROM agg_geo GROUP BY 3"
+        for m in mailles
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE par_maille AS {per_maille}")
+    missing = con.sql("SELECT maille, sum(r0_0) FROM par_maille WHERE code IS NULL GROUP BY 1").fetchall()
+    notes += [f"maille {m} : {int(n)} logement(s) sans territoire connu (chargez le COG : cus referentiel cog)"
+              for m, n in missing]
+
+    branches = []
+    order = 0
+    for i, b in enumerate(decl.repartitions):
+        for j, m in enumerate(b.modalites):
+            branches.append(
+                f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{b.variable}' AS variable, "
+                f"'{m.code}' AS modalite, CAST(r{i}_{j} AS DOUBLE) AS nombre, "
+                f"round(100.0 * r{i}_{j} / nullif(r0_0, 0), 2) AS part FROM par_maille")
+            order += 1
+    for k, r in enumerate(ratios):
+        if r.sortie == "taux":
+            value, share = f"CAST(coalesce(q{k}_n, 0) AS DOUBLE)", f"round(100.0 * q{k}_n / nullif(q{k}_d, 0), 2)"
+        else:
+            value, share = f"round(q{k}_n / nullif(q{k}_d, 0), 2)", "CAST(NULL AS DOUBLE)"
+        branches.append(
+            f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{r.variable}' AS variable, "
+            f"'{r.modalite}' AS modalite, {value} AS nombre, {share} AS part FROM par_maille")
+        order += 1
+    table = con.sql(
+        f"SELECT {', '.join(COLUMNS)} FROM ({' UNION ALL '.join(branches)}) "
+        "ORDER BY ordre_maille, code NULLS LAST, ordre"
+    ).to_arrow_table()
+    return StateOfPlay(snapshot, geography, table, notes)

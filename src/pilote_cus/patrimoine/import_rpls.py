@@ -1,0 +1,427 @@
+"""Import of an RPLS file (transmission or open-data layout) into a new warehouse snapshot.
+
+Validation runs as SQL in DuckDB over the whole file; if anything is wrong, the full report is
+returned and nothing is written. Otherwise the snapshot is written aside and published atomically.
+"""
+
+import bisect
+import csv
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .. import __version__
+from ..entrepot.entrepot import Snapshot, Warehouse
+from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
+from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
+from ..imports.texte import TextFile, UnreadableFile, inspect_text_file
+from ..progression import Steps
+from .schema import Column, RplsSchema, rpls_schema
+
+QPV_PATTERN = r"^Q[PN][0-9A-Z]{6,7}$"
+MEMORY_LIMIT = "5GB"
+SQL_TYPES = {"entier": "INTEGER", "decimal": "DOUBLE", "annee": "SMALLINT", "mois_annee": "DATE"}
+DERIVED = ("organisme_id", "ensemble_id", "batiment_id", "departement", "en_qpv", "en_stock")
+_REJECT_CODES = {"MISSING COLUMNS": "NOMBRE_CHAMPS", "TOO MANY COLUMNS": "NOMBRE_CHAMPS",
+                 "UNQUOTED VALUE": "GUILLEMETS", "INVALID UNICODE": "ENCODAGE_MIXTE"}
+
+
+@dataclass
+class Layout:
+    kind: str  # "open data" or "transmission"
+    file_columns: list[str]  # names given to the file's fields, in order
+    vintage: int
+    landlord: dict[str, str] = field(default_factory=dict)
+    declared_count: int | None = None
+
+    @property
+    def has_header_row(self) -> bool:
+        return self.kind == "open data"
+
+
+def _split_line(line: str) -> list[str]:
+    return next(csv.reader([line], delimiter=";"), [])
+
+
+def _vintage_from(path: Path, explicit: int | None, report: ErrorReport) -> int:
+    if explicit is not None:
+        return explicit
+    found = re.search(r"(?<!\d)(20[0-9]{2})(?!\d)", path.name)
+    if found:
+        return int(found.group(1))
+    report.add(Anomaly("MILLESIME_INCONNU", f"{path.name} : millésime introuvable dans le nom du fichier ; "
+                       "indiquez-le avec --millesime AAAA."))
+    return 0
+
+
+def detect_layout(text: TextFile, schema: RplsSchema, vintage: int | None, report: ErrorReport) -> Layout | None:
+    line = text.first_line
+    fields = [f.strip().upper() for f in _split_line(line)]
+    known = schema.by_name()
+    if len(set(fields) & set(known)) >= 2:
+        return _open_data_layout(text.path, fields, schema, vintage, report)
+    if len(fields) == 6 and re.fullmatch(r"\d{4}", fields[0]):
+        return _transmission_layout(fields, schema, report)
+    if ";" not in line and any(sep in line for sep in (",", "\t", "|")):
+        sep = next(s for s in (",", "\t", "|") if s in line)
+        shown = {"\t": "tabulation"}.get(sep, f"« {sep} »")
+        report.add(Anomaly("SEPARATEUR_INCORRECT", f"La première ligne est séparée par {shown} et non par "
+                           "des points-virgules.", 1, None, line[:200]))
+    else:
+        report.add(Anomaly("FORMAT_INCONNU", "La première ligne n'est ni un en-tête de colonnes RPLS ni un "
+                           "en-tête de fichier de transmission.", 1, None, line[:200]))
+    return None
+
+
+def _open_data_layout(path: Path, fields: list[str], schema: RplsSchema, vintage: int | None,
+                      report: ErrorReport) -> Layout:
+    if fields and fields[-1] == "":  # lines ending with a separator
+        fields[-1] = "__FIN_DE_LIGNE"
+    names: list[str] = []
+    for index, name in enumerate(fields, start=1):
+        if not name:
+            report.add(Anomaly("COLONNE_SANS_NOM", f"La colonne n° {index} de l'en-tête n'a pas de nom.", 1,
+                               f"n° {index}"))
+            name = f"__SANS_NOM_{index}"
+        elif name in names:
+            report.add(Anomaly("COLONNE_EN_DOUBLE", f"La colonne {name} apparaît plusieurs fois dans l'en-tête.",
+                               1, name))
+            name = f"{name}__{index}"
+        names.append(name)
+    for column in schema.colonnes:
+        if column.colonne_obligatoire and column.nom not in names:
+            report.add(Anomaly("COLONNE_MANQUANTE", f"La colonne obligatoire {column.nom} ({column.libelle}) "
+                               "est absente de l'en-tête.", 1, column.nom))
+    return Layout("open data", names, _vintage_from(path, vintage, report))
+
+
+def _transmission_layout(fields: list[str], schema: RplsSchema, report: ErrorReport) -> Layout:
+    year, number, name, address, siret, count = fields
+    problems = []
+    if not 2000 <= int(year) <= 2100:
+        problems.append(("annee", year, "année d'enquête hors de 2000–2100"))
+    if not number:
+        problems.append(("numero", number, "numéro d'organisme absent"))
+    if siret and not re.fullmatch(r"\d{14}", siret):
+        problems.append(("siret", siret, "le SIRET compte 14 chiffres"))
+    if not re.fullmatch(r"\d+", count):
+        problems.append(("nombre_enregistrements", count, "nombre entier attendu"))
+    for column, value, why in problems:
+        report.add(Anomaly("ENTETE_TRANSMISSION", f"En-tête de transmission : {why}.", 1, column, value))
+    landlord = {"numero": number, "raison_sociale": name, "adresse": address, "siret": siret}
+    declared = int(count) if count.isdigit() else None
+    return Layout("transmission", schema.transmission_names(), int(year), landlord, declared)
+
+
+# --- SQL built from the schema -------------------------------------------------------------
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _typed(column: Column, v: str) -> str:
+    kind = column.type
+    if kind == "entier":
+        expr = f"TRY_CAST({v} AS INTEGER)"
+    elif kind == "decimal":
+        expr = f"TRY_CAST(replace({v}, ',', '.') AS DOUBLE)"
+    elif kind == "annee":
+        expr = f"CASE WHEN length({v}) = 4 THEN TRY_CAST({v} AS SMALLINT) END"
+    elif kind == "mois_annee":
+        expr = f"CASE WHEN length({v}) = 7 THEN CAST(try_strptime({v}, '%m/%Y') AS DATE) END"
+    else:
+        expr = v
+    if column.non_applicable:
+        expr = f"CASE WHEN {v} IN ({_in_list(column.non_applicable)}) THEN NULL ELSE {expr} END"
+    return expr
+
+
+def _checks(column: Column, v: str, t: str, vintage: int) -> list[tuple[str, str]]:
+    """(error code, SQL condition true when the value is wrong)."""
+    checks = []
+    given = f"{v} IS NOT NULL"
+    if column.non_applicable:
+        given += f" AND {v} NOT IN ({_in_list(column.non_applicable)})"
+    if column.valeur_obligatoire:
+        checks.append(("VALEUR_MANQUANTE", f"{v} IS NULL"))
+    kind = column.type
+    if kind == "texte" and column.longueur_max:
+        checks.append(("TEXTE_TROP_LONG", f"length({v}) > {column.longueur_max}"))
+    elif kind == "entier":
+        checks.append(("ENTIER_INVALIDE", f"{given} AND {t} IS NULL"))
+    elif kind == "decimal":
+        checks.append(("NOMBRE_INVALIDE", f"{given} AND ({t} IS NULL OR NOT isfinite({t}))"))
+    elif kind == "code":
+        checks.append(("CODE_INCONNU", f"{v} NOT IN ({_in_list(column.codes)})"))
+    elif kind == "annee":
+        checks.append(("ANNEE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < 1600 OR {t} > {vintage})"))
+    elif kind == "mois_annee":
+        checks.append(("DATE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < DATE '1900-01-01' "
+                                        f"OR {t} > DATE '{vintage}-01-01')"))
+    elif kind == "commune":
+        checks.append(("COMMUNE_INVALIDE", f"NOT regexp_full_match({v}, '{COMMUNE_PATTERN}')"))
+    elif kind == "qpv":
+        checks.append(("QPV_INVALIDE", f"{v} NOT IN ('1', '2') AND NOT regexp_full_match({v}, '{QPV_PATTERN}')"))
+    if kind in ("entier", "decimal") and (column.minimum is not None or column.maximum is not None):
+        low = column.minimum if column.minimum is not None else "-infinity"
+        high = column.maximum if column.maximum is not None else "infinity"
+        checks.append(("HORS_BORNES", f"isfinite({t}) AND ({t} < {low} OR {t} > {high})"))
+    return checks
+
+
+def build_validation_sql(path: Path, text: TextFile, layout: Layout, schema: RplsSchema,
+                         organisme: str | None) -> str:
+    known = schema.by_name()
+    present = [known[n] for n in layout.file_columns if n in known]
+    extras = [n for n in layout.file_columns if n not in known and not n.startswith("__")]
+    columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in layout.file_columns) + "}"
+    reader = (
+        f"read_csv('{path}', delim=';', quote='\"', escape='\"', header={str(layout.has_header_row).lower()}, "
+        f"skip={0 if layout.has_header_row else 1}, columns={columns}, auto_detect=false, "
+        f"encoding='{text.encoding}', strict_mode=true, ignore_errors=true, store_rejects=true, "
+        "null_padding=false, all_varchar=true)"
+    )
+    trimmed = ", ".join(f"NULLIF(trim({_quote(n)}), '') AS {_quote(n)}" for n in layout.file_columns
+                        if not n.startswith("__"))
+    typed = ", ".join(f"{_typed(c, _quote(c.nom))} AS {_quote(c.nom + '__t')}" for c in present)
+    checks = [(c, code, cond) for c in present
+              for code, cond in _checks(c, _quote(c.nom), _quote(c.nom + "__t"), layout.vintage)]
+    any_error = " OR ".join(f"({cond})" for _, _, cond in checks) or "false"
+    items = ", ".join(
+        f"CASE WHEN {cond} THEN {{'c': '{c.nom}', 'e': '{code}', 'v': {_quote(c.nom)}}} END"
+        for c, code, cond in checks
+    )
+    errors = f"CASE WHEN {any_error} THEN list_filter([{items}], x -> x IS NOT NULL) END AS _erreurs"
+
+    def ref(name: str) -> str:
+        return f"t.{_quote(name + '__t')}" if name in {c.nom for c in present} else "NULL"
+
+    if layout.kind == "transmission":
+        organisme_sql = "'" + layout.landlord["numero"].replace("'", "''") + "'"
+    else:
+        fallback = "'" + (organisme or "INCONNU").replace("'", "''") + "'"
+        organisme_sql = f"coalesce({ref('SIRET')}, {fallback})"
+    ensemble_key = f"concat_ws('|', {organisme_sql}, {ref('DEPCOM')}, coalesce({ref('COMPLGEO')}, {ref('NOMVOIE')}))"
+    building_key = (f"concat_ws('|', {ensemble_key}, coalesce({ref('IMMEU')}, concat_ws(' ', {ref('BAT')}, "
+                    f"{ref('NUMVOIE')}, {ref('TYPVOIE')}, {ref('NOMVOIE')})))")
+    qpv = ref("QPV")
+    exit_code = ref("SORTIEPATRIM")
+    outputs = [f"{ref(c.nom)}::{SQL_TYPES.get(c.type, 'VARCHAR')} AS {_quote(c.field)}" for c in schema.colonnes]
+    outputs += [f"t.{_quote(n)} AS {_quote(_extra_field(n))}" for n in extras]
+    outputs += [
+        f"{organisme_sql} AS organisme_id",
+        f"(hash({ensemble_key}) >> 1)::BIGINT AS ensemble_id",
+        f"(hash({building_key}) >> 1)::BIGINT AS batiment_id",
+        f"{DEPARTEMENT_SQL.format(c=ref('DEPCOM'))} AS departement",
+        f"CASE WHEN {qpv} = '1' OR {qpv} LIKE 'Q%' THEN true WHEN {qpv} = '2' THEN false END AS en_qpv",
+        f"({exit_code} IS NULL OR {exit_code} = '9') AS en_stock",
+    ]
+    return (
+        f"CREATE TABLE brut AS WITH n AS (SELECT {trimmed} FROM {reader}), "
+        f"t AS (SELECT n.*, {typed} FROM n) "
+        f"SELECT {', '.join(outputs)}, {errors} FROM t"
+    )
+
+
+def _extra_field(name: str) -> str:
+    field_name = name.lower()
+    return f"x_{field_name}" if field_name in DERIVED else field_name
+
+
+# --- collecting anomalies -------------------------------------------------------------------
+
+class _LineMap:
+    """Maps the n-th accepted data row to its line in the file, skipping rejected lines."""
+
+    def __init__(self, first_data_line: int, rejected_lines: list[int]):
+        self.first = first_data_line
+        self.rejected = sorted(set(rejected_lines))
+
+    def line(self, row: int) -> int:
+        line = row + self.first
+        skipped = 0
+        while True:
+            now = bisect.bisect_right(self.rejected, line)
+            if now == skipped:
+                return line
+            line += now - skipped
+            skipped = now
+
+
+def _message(column: Column | None, code: str, value: Any, vintage: int) -> str:
+    title = catalogue()[code].titre.lower()
+    label = column.nom if column else "?"
+    shown = "vide" if value is None else f"« {value} »"
+    detail = ""
+    if column is not None:
+        if code == "HORS_BORNES":
+            detail = f" (attendu entre {column.minimum:g} et {column.maximum:g})"
+        elif code == "CODE_INCONNU":
+            detail = f" (codes admis : {', '.join(column.codes)})"
+        elif code == "ANNEE_INVALIDE":
+            detail = f" (attendu : aaaa, de 1600 à {vintage})"
+        elif code == "DATE_INVALIDE":
+            detail = f" (attendu : mm/aaaa, au plus tard 01/{vintage})"
+        elif code == "TEXTE_TROP_LONG":
+            detail = f" ({len(str(value))} caractères, au plus {column.longueur_max})"
+    return f"{label} = {shown} : {title}{detail}."
+
+
+def _collect(con: duckdb.DuckDBPyConnection, layout: Layout, schema: RplsSchema, report: ErrorReport,
+             cog: Snapshot | None) -> None:
+    limit = 100_000
+    rejects = con.sql(
+        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+        "FROM reject_errors GROUP BY line ORDER BY line"
+    ).fetchall()
+    for line, kind, message, raw in rejects:
+        code = _REJECT_CODES.get(kind, "LIGNE_ILLISIBLE")
+        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
+        text = (f"{found.group(2)} champ(s) au lieu de {found.group(1)}." if found and code == "NOMBRE_CHAMPS"
+                else catalogue()[code].titre + ".")
+        report.add(Anomaly(code, f"Ligne {line} : {text}", line, None, (raw or "")[:200]))
+    lines = _LineMap(2, [r[0] for r in rejects])
+    columns = schema.by_name()
+
+    for code, total in con.sql(
+        "SELECT e.e, count(*) FROM (SELECT unnest(_erreurs) AS e FROM brut WHERE _erreurs IS NOT NULL) GROUP BY 1"
+    ).fetchall():
+        rows = con.sql(
+            f"SELECT rowid, e.c, e.v FROM (SELECT rowid, unnest(_erreurs) AS e FROM brut "
+            f"WHERE _erreurs IS NOT NULL) WHERE e.e = '{code}' ORDER BY rowid LIMIT {limit}"
+        ).fetchall()
+        report.add_counted([
+            Anomaly(code, _message(columns.get(c), code, v, layout.vintage), lines.line(r), c, v)
+            for r, c, v in rows
+        ], code, total)
+
+    duplicates = con.sql(
+        "SELECT ident_rep, list(rowid ORDER BY rowid) FROM brut WHERE ident_rep IS NOT NULL "
+        f"GROUP BY ident_rep HAVING count(*) > 1 ORDER BY min(rowid) LIMIT {limit}"
+    ).fetchall()
+    for ident, rows in duplicates:
+        first = lines.line(rows[0])
+        for row in rows[1:]:
+            report.add(Anomaly("IDENTIFIANT_EN_DOUBLE", f"IDENT_REP = « {ident} » figure déjà à la ligne {first}.",
+                               lines.line(row), "IDENT_REP", ident))
+
+    if cog is not None:
+        unknown = (f"FROM brut WHERE regexp_full_match(depcom, '{COMMUNE_PATTERN}') AND depcom NOT IN "
+                   f"(SELECT code FROM read_parquet('{cog.table('communes')}'))")
+        total = con.sql(f"SELECT count(*) {unknown}").fetchone()
+        if total and total[0]:
+            rows = con.sql(f"SELECT rowid, depcom {unknown} ORDER BY rowid LIMIT {limit}").fetchall()
+            report.add_counted([
+                Anomaly("COMMUNE_INCONNUE", f"DEPCOM = « {v} » : commune absente du COG {cog.vintage}.",
+                        lines.line(r), "DEPCOM", v) for r, v in rows
+            ], "COMMUNE_INCONNUE", total[0])
+
+    accepted_row = con.sql("SELECT count(*) FROM brut").fetchone()
+    accepted = accepted_row[0] if accepted_row else 0
+    if accepted == 0 and not rejects:
+        report.add(Anomaly("AUCUN_LOGEMENT", "Le fichier ne contient aucune ligne de logement.", 2))
+    if layout.declared_count is not None and layout.declared_count != accepted + len(rejects):
+        report.add(Anomaly("NOMBRE_ENREGISTREMENTS", f"L'en-tête annonce {layout.declared_count} logement(s), "
+                           f"le fichier en contient {accepted + len(rejects)}.", 1, "nombre_enregistrements",
+                           str(layout.declared_count)))
+
+
+# --- the import itself ---------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    snapshot: Snapshot
+    dwellings: int
+    seconds: float
+
+
+def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None, organisme: str | None = None,
+                steps: Steps | None = None) -> ImportResult:
+    """Validate and import; raise ImportRejected (nothing written) if anything is wrong."""
+    started = time.perf_counter()
+    steps = steps or Steps(quiet=True)
+    schema = rpls_schema()
+    report = ErrorReport(path.name)
+    size = path.stat().st_size if path.is_file() else 0
+    try:
+        with steps.step(f"Lecture de {path.name}", total=size or None) as advance:
+            text = inspect_text_file(path, advance)
+    except UnreadableFile as unreadable:
+        report.add(unreadable.anomaly)
+        raise ImportRejected(report) from None
+    layout = detect_layout(text, schema, vintage, report)
+    if layout is None or report:
+        raise ImportRejected(report)
+
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    try:
+        cog = cog_for(warehouse, layout.vintage)
+        steps.query(con, "Validation des logements", build_validation_sql(path, text, layout, schema, organisme))
+        _collect(con, layout, schema, report, cog)
+        if report:
+            raise ImportRejected(report)
+        return _publish(con, path, text, layout, schema, warehouse, cog, steps, started)
+    finally:
+        con.close()
+
+
+def _publish(con: duckdb.DuckDBPyConnection, path: Path, text: TextFile, layout: Layout, schema: RplsSchema,
+             warehouse: Warehouse, cog: Snapshot | None, steps: Steps, started: float) -> ImportResult:
+    known = schema.by_name()
+    row = con.sql("SELECT count(*), count(*) FILTER (en_stock) FROM brut").fetchone()
+    total, in_stock = row if row else (0, 0)
+    provenance: dict[str, Any] = {
+        "fichier": path.name,
+        "chemin": str(path.resolve()),
+        "sha256": text.sha256,
+        "taille_octets": text.size,
+        "encodage": text.encoding + (" avec BOM" if text.has_bom else ""),
+        "format": layout.kind,
+        "organisme": layout.landlord or None,
+        "lignes": total,
+        "logements_au_1er_janvier": in_stock,
+        "colonnes_inconnues_conservees": [n for n in layout.file_columns if n not in known and not n.startswith("__")],
+        "colonnes_absentes": [c.nom for c in schema.colonnes if c.nom not in layout.file_columns],
+        "referentiel_geographique": f"COG {cog.vintage}" if cog else "aucun (format des codes seul vérifié)",
+        "logiciel": f"pilote-cus {__version__}",
+    }
+    con.execute("SET preserve_insertion_order = false")
+    with warehouse.lock():
+        warehouse.remove_abandoned()
+        with warehouse.new_snapshot("rpls", layout.vintage, provenance) as target:
+            steps.query(con, "Écriture de l'instantané", f"""
+                COPY (SELECT * EXCLUDE (_erreurs) FROM brut)
+                TO '{target / "logements.parquet"}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)""")
+            con.execute(f"""
+                COPY (SELECT ensemble_id, any_value(organisme_id) AS organisme_id, any_value(depcom) AS depcom,
+                             any_value(coalesce(complgeo, nomvoie)) AS libelle, count(*) AS logements,
+                             count(DISTINCT batiment_id) AS batiments, bool_or(en_qpv) AS en_qpv,
+                             avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
+                      FROM brut WHERE en_stock GROUP BY ensemble_id)
+                TO '{target / "ensembles.parquet"}' (FORMAT parquet)""")
+            con.execute(f"""
+                COPY (SELECT batiment_id, any_value(ensemble_id) AS ensemble_id, any_value(depcom) AS depcom,
+                             any_value(concat_ws(' ', numvoie, typvoie, nomvoie)) AS adresse,
+                             any_value(coalesce(immeu, bat)) AS libelle, count(*) AS logements,
+                             mode(typeconst) AS type_construction, min(construct) AS annee_construction,
+                             avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
+                      FROM brut WHERE en_stock GROUP BY batiment_id)
+                TO '{target / "batiments.parquet"}' (FORMAT parquet)""")
+            name = layout.landlord.get("raison_sociale", "").replace("'", "''")
+            siret = layout.landlord.get("siret", "")
+            con.execute(f"""
+                COPY (SELECT organisme_id, coalesce(any_value(rs), NULLIF('{name}', '')) AS raison_sociale,
+                             coalesce(any_value(siret), NULLIF('{siret}', '')) AS siret,
+                             count(*) FILTER (en_stock) AS logements
+                      FROM brut GROUP BY organisme_id)
+                TO '{target / "organismes.parquet"}' (FORMAT parquet)""")
+            provenance["duree_secondes"] = round(time.perf_counter() - started, 2)
+    return ImportResult(warehouse.current("rpls", layout.vintage), in_stock, time.perf_counter() - started)
