@@ -8,6 +8,7 @@ import bisect
 import csv
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
-from ..imports.texte import TextFile, UnreadableFile, inspect_text_file
+from ..imports.texte import TextHead, TextScan, UnreadableFile, scan_text_file, sniff_text_file
 from ..progression import Steps
 from .schema import Column, RplsSchema, rpls_schema
 
-QPV_PATTERN = r"^Q[PN][0-9A-Z]{6,7}$"
+QPV_PATTERN = r"^QP[0-9]{6}$|^QN[0-9A-Z]{6}$"
+ANOMALY_SENTINEL = "PILOTE_CUS_ANOMALIE"
 MEMORY_LIMIT = "5GB"
 SQL_TYPES = {"entier": "INTEGER", "decimal": "DOUBLE", "annee": "SMALLINT", "mois_annee": "DATE"}
 DERIVED = ("organisme_id", "ensemble_id", "batiment_id", "departement", "en_qpv", "en_stock")
@@ -58,14 +60,15 @@ def _vintage_from(path: Path, explicit: int | None, report: ErrorReport) -> int:
     return 0
 
 
-def detect_layout(text: TextFile, schema: RplsSchema, vintage: int | None, report: ErrorReport) -> Layout | None:
+def detect_layout(text: TextHead, schema: RplsSchema, vintage: int | None, report: ErrorReport) -> Layout | None:
     line = text.first_line
-    fields = [f.strip().upper() for f in _split_line(line)]
+    raw = [f.strip() for f in _split_line(line)]
+    fields = [f.upper() for f in raw]
     known = schema.by_name()
     if len(set(fields) & set(known)) >= 2:
         return _open_data_layout(text.path, fields, schema, vintage, report)
-    if len(fields) == 6 and re.fullmatch(r"\d{4}", fields[0]):
-        return _transmission_layout(fields, schema, report)
+    if len(raw) == 6 and re.fullmatch(r"\d{4}", raw[0]):
+        return _transmission_layout(raw, schema, report)
     if ";" not in line and any(sep in line for sep in (",", "\t", "|")):
         sep = next(s for s in (",", "\t", "|") if s in line)
         shown = {"\t": "tabulation"}.get(sep, f"« {sep} »")
@@ -130,7 +133,7 @@ def _in_list(values: tuple[str, ...]) -> str:
 def _typed(column: Column, v: str) -> str:
     kind = column.type
     if kind == "entier":
-        expr = f"TRY_CAST({v} AS INTEGER)"
+        expr = f"CASE WHEN regexp_full_match({v}, '-?[0-9]+') THEN TRY_CAST({v} AS INTEGER) END"
     elif kind == "decimal":
         expr = f"TRY_CAST(replace({v}, ',', '.') AS DOUBLE)"
     elif kind == "annee":
@@ -151,7 +154,8 @@ def _checks(column: Column, v: str, t: str, vintage: int) -> list[tuple[str, str
     if column.non_applicable:
         given += f" AND {v} NOT IN ({_in_list(column.non_applicable)})"
     if column.valeur_obligatoire:
-        checks.append(("VALEUR_MANQUANTE", f"{v} IS NULL"))
+        checks.append(("VALEUR_MANQUANTE", f"{v} IS NULL OR (starts_with({v}, ' ') AND trim({v}) = '')"))
+        given += f" AND NOT (starts_with({v}, ' ') AND trim({v}) = '')"
     kind = column.type
     if kind == "texte" and column.longueur_max:
         checks.append(("TEXTE_TROP_LONG", f"length({v}) > {column.longueur_max}"))
@@ -160,16 +164,16 @@ def _checks(column: Column, v: str, t: str, vintage: int) -> list[tuple[str, str
     elif kind == "decimal":
         checks.append(("NOMBRE_INVALIDE", f"{given} AND ({t} IS NULL OR NOT isfinite({t}))"))
     elif kind == "code":
-        checks.append(("CODE_INCONNU", f"{v} NOT IN ({_in_list(column.codes)})"))
+        checks.append(("CODE_INCONNU", f"{given} AND {v} NOT IN ({_in_list(column.codes)})"))
     elif kind == "annee":
         checks.append(("ANNEE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < 1600 OR {t} > {vintage})"))
     elif kind == "mois_annee":
         checks.append(("DATE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < DATE '1900-01-01' "
                                         f"OR {t} > DATE '{vintage}-01-01')"))
     elif kind == "commune":
-        checks.append(("COMMUNE_INVALIDE", f"NOT regexp_full_match({v}, '{COMMUNE_PATTERN}')"))
+        checks.append(("COMMUNE_INVALIDE", f"{given} AND NOT regexp_full_match({v}, '{COMMUNE_PATTERN}')"))
     elif kind == "qpv":
-        checks.append(("QPV_INVALIDE", f"{v} NOT IN ('1', '2') AND NOT regexp_full_match({v}, '{QPV_PATTERN}')"))
+        checks.append(("QPV_INVALIDE", f"{given} AND {v} NOT IN ('1', '2') AND NOT regexp_full_match({v}, '{QPV_PATTERN}')"))
     if kind in ("entier", "decimal") and (column.minimum is not None or column.maximum is not None):
         low = column.minimum if column.minimum is not None else "-infinity"
         high = column.maximum if column.maximum is not None else "infinity"
@@ -177,8 +181,31 @@ def _checks(column: Column, v: str, t: str, vintage: int) -> list[tuple[str, str
     return checks
 
 
-def build_validation_sql(path: Path, text: TextFile, layout: Layout, schema: RplsSchema,
-                         organisme: str | None) -> str:
+@dataclass(frozen=True)
+class ValidationSql:
+    """The SQL of one RPLS file: typed columns, anomaly conditions, derived identifiers."""
+
+    source: str  # "WITH t AS (…)": the file with its typed columns
+    outputs: list[str]  # columns of the snapshot
+    any_error: str  # true on a row with at least one anomaly
+    errors: str  # list of {c, e, v} anomalies of a row
+    ident: str
+    commune: str
+
+    def copy_to_parquet(self, target: Path) -> str:
+        """Fast path: stream the file into Parquet, stopping at the first row with an anomaly."""
+        return (f"COPY ({self.source} SELECT {', '.join(self.outputs)} FROM t "
+                f"WHERE CASE WHEN {self.any_error} THEN error('{ANOMALY_SENTINEL}') ELSE true END) "
+                f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+    def ordered_table(self) -> str:
+        """Slow path, when the file is refused: one row per accepted record, in file order."""
+        return (f"CREATE TABLE brut AS {self.source} SELECT {self.ident} AS ident_rep, {self.commune} AS depcom, "
+                f"CASE WHEN {self.any_error} THEN {self.errors} END AS _erreurs FROM t")
+
+
+def build_validation_sql(path: Path, encoding: str, layout: Layout, schema: RplsSchema,
+                         organisme: str | None) -> ValidationSql:
     known = schema.by_name()
     present = [known[n] for n in layout.file_columns if n in known]
     extras = [n for n in layout.file_columns if n not in known and not n.startswith("__")]
@@ -186,11 +213,9 @@ def build_validation_sql(path: Path, text: TextFile, layout: Layout, schema: Rpl
     reader = (
         f"read_csv('{path}', delim=';', quote='\"', escape='\"', header={str(layout.has_header_row).lower()}, "
         f"skip={0 if layout.has_header_row else 1}, columns={columns}, auto_detect=false, "
-        f"encoding='{text.encoding}', strict_mode=true, ignore_errors=true, store_rejects=true, "
+        f"encoding='{encoding}', strict_mode=true, ignore_errors=true, store_rejects=true, "
         "null_padding=false, all_varchar=true)"
     )
-    trimmed = ", ".join(f"NULLIF(trim({_quote(n)}), '') AS {_quote(n)}" for n in layout.file_columns
-                        if not n.startswith("__"))
     typed = ", ".join(f"{_typed(c, _quote(c.nom))} AS {_quote(c.nom + '__t')}" for c in present)
     checks = [(c, code, cond) for c in present
               for code, cond in _checks(c, _quote(c.nom), _quote(c.nom + "__t"), layout.vintage)]
@@ -199,10 +224,9 @@ def build_validation_sql(path: Path, text: TextFile, layout: Layout, schema: Rpl
         f"CASE WHEN {cond} THEN {{'c': '{c.nom}', 'e': '{code}', 'v': {_quote(c.nom)}}} END"
         for c, code, cond in checks
     )
-    errors = f"CASE WHEN {any_error} THEN list_filter([{items}], x -> x IS NOT NULL) END AS _erreurs"
 
     def ref(name: str) -> str:
-        return f"t.{_quote(name + '__t')}" if name in {c.nom for c in present} else "NULL"
+        return _quote(name + "__t") if name in {c.nom for c in present} else "NULL"
 
     if layout.kind == "transmission":
         organisme_sql = "'" + layout.landlord["numero"].replace("'", "''") + "'"
@@ -224,10 +248,13 @@ def build_validation_sql(path: Path, text: TextFile, layout: Layout, schema: Rpl
         f"CASE WHEN {qpv} = '1' OR {qpv} LIKE 'Q%' THEN true WHEN {qpv} = '2' THEN false END AS en_qpv",
         f"({exit_code} IS NULL OR {exit_code} = '9') AS en_stock",
     ]
-    return (
-        f"CREATE TABLE brut AS WITH n AS (SELECT {trimmed} FROM {reader}), "
-        f"t AS (SELECT n.*, {typed} FROM n) "
-        f"SELECT {', '.join(outputs)}, {errors} FROM t"
+    return ValidationSql(
+        source=f"WITH t AS (SELECT *, {typed} FROM {reader})",
+        outputs=outputs,
+        any_error=any_error,
+        errors=f"list_filter([{items}], x -> x IS NOT NULL)",
+        ident=ref("IDENT_REP"),
+        commune=ref("DEPCOM"),
     )
 
 
@@ -239,14 +266,34 @@ def _extra_field(name: str) -> str:
 # --- collecting anomalies -------------------------------------------------------------------
 
 class _LineMap:
-    """Maps the n-th accepted data row to its line in the file, skipping rejected lines."""
+    """Maps the n-th accepted record to the line where it starts in the file.
 
-    def __init__(self, first_data_line: int, rejected_lines: list[int]):
-        self.first = first_data_line
+    Exact in general: when the file has blank lines or quoted fields (which may span lines), the
+    records are re-read with Python's csv module; otherwise record n starts at line n + 2 once the
+    rejected lines are skipped.
+    """
+
+    def __init__(self, path: Path, encoding: str, rejected_lines: list[int], exact: bool):
         self.rejected = sorted(set(rejected_lines))
+        self.starts: list[int] | None = None
+        if exact:
+            self.starts = []
+            rejected = set(self.rejected)
+            with path.open(encoding=encoding, newline="", errors="replace") as handle:
+                reader = csv.reader(handle, delimiter=";")
+                previous_end = 1
+                next(reader, None)  # header row or transmission header line
+                previous_end = reader.line_num
+                for record in reader:
+                    start = previous_end + 1
+                    previous_end = reader.line_num
+                    if record and start not in rejected:
+                        self.starts.append(start)
 
     def line(self, row: int) -> int:
-        line = row + self.first
+        if self.starts is not None:
+            return self.starts[row] if row < len(self.starts) else row + 2
+        line = row + 2
         skipped = 0
         while True:
             now = bisect.bisect_right(self.rejected, line)
@@ -275,8 +322,9 @@ def _message(column: Column | None, code: str, value: Any, vintage: int) -> str:
     return f"{label} = {shown} : {title}{detail}."
 
 
-def _collect(con: duckdb.DuckDBPyConnection, layout: Layout, schema: RplsSchema, report: ErrorReport,
-             cog: Snapshot | None) -> None:
+def _collect(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, layout: Layout, schema: RplsSchema,
+             report: ErrorReport, cog: Snapshot | None, exact_lines: bool) -> None:
+    """Build the full report from the ordered table `brut` and DuckDB's rejected lines."""
     limit = 100_000
     rejects = con.sql(
         "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
@@ -288,7 +336,7 @@ def _collect(con: duckdb.DuckDBPyConnection, layout: Layout, schema: RplsSchema,
         text = (f"{found.group(2)} champ(s) au lieu de {found.group(1)}." if found and code == "NOMBRE_CHAMPS"
                 else catalogue()[code].titre + ".")
         report.add(Anomaly(code, f"Ligne {line} : {text}", line, None, (raw or "")[:200]))
-    lines = _LineMap(2, [r[0] for r in rejects])
+    lines = _LineMap(path, encoding, [r[0] for r in rejects], exact_lines)
     columns = schema.by_name()
 
     for code, total in con.sql(
@@ -298,6 +346,8 @@ def _collect(con: duckdb.DuckDBPyConnection, layout: Layout, schema: RplsSchema,
             f"SELECT rowid, e.c, e.v FROM (SELECT rowid, unnest(_erreurs) AS e FROM brut "
             f"WHERE _erreurs IS NOT NULL) WHERE e.e = '{code}' ORDER BY rowid LIMIT {limit}"
         ).fetchall()
+        if code == "VALEUR_MANQUANTE":  # blank values are shown as empty
+            rows = [(r, c, None) for r, c, _ in rows]
         report.add_counted([
             Anomaly(code, _message(columns.get(c), code, v, layout.vintage), lines.line(r), c, v)
             for r, c, v in rows
@@ -316,21 +366,25 @@ def _collect(con: duckdb.DuckDBPyConnection, layout: Layout, schema: RplsSchema,
     if cog is not None:
         unknown = (f"FROM brut WHERE regexp_full_match(depcom, '{COMMUNE_PATTERN}') AND depcom NOT IN "
                    f"(SELECT code FROM read_parquet('{cog.table('communes')}'))")
-        total = con.sql(f"SELECT count(*) {unknown}").fetchone()
-        if total and total[0]:
+        total_row = con.sql(f"SELECT count(*) {unknown}").fetchone()
+        if total_row and total_row[0]:
             rows = con.sql(f"SELECT rowid, depcom {unknown} ORDER BY rowid LIMIT {limit}").fetchall()
             report.add_counted([
                 Anomaly("COMMUNE_INCONNUE", f"DEPCOM = « {v} » : commune absente du COG {cog.vintage}.",
                         lines.line(r), "DEPCOM", v) for r, v in rows
-            ], "COMMUNE_INCONNUE", total[0])
+            ], "COMMUNE_INCONNUE", total_row[0])
 
     accepted_row = con.sql("SELECT count(*) FROM brut").fetchone()
     accepted = accepted_row[0] if accepted_row else 0
-    if accepted == 0 and not rejects:
+    _check_counts(layout, accepted, len(rejects), report)
+
+
+def _check_counts(layout: Layout, accepted: int, rejected: int, report: ErrorReport) -> None:
+    if accepted == 0 and not rejected:
         report.add(Anomaly("AUCUN_LOGEMENT", "Le fichier ne contient aucune ligne de logement.", 2))
-    if layout.declared_count is not None and layout.declared_count != accepted + len(rejects):
+    if layout.declared_count is not None and layout.declared_count != accepted + rejected:
         report.add(Anomaly("NOMBRE_ENREGISTREMENTS", f"L'en-tête annonce {layout.declared_count} logement(s), "
-                           f"le fichier en contient {accepted + len(rejects)}.", 1, "nombre_enregistrements",
+                           f"le fichier en contient {accepted + rejected}.", 1, "nombre_enregistrements",
                            str(layout.declared_count)))
 
 
@@ -343,6 +397,54 @@ class ImportResult:
     seconds: float
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+
+
+def _is_encoding_error(error: duckdb.Error) -> bool:
+    text = str(error)
+    return "encoded" in text or "unicode" in text.lower() or "UTF" in text
+
+
+def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: Layout, steps: Steps) -> bool:
+    """Stream the file into `target`; False if anything is wrong (the slow pass then says what)."""
+    con = _connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            steps.query(con, "Validation et écriture des logements", sql.copy_to_parquet(target))
+        except duckdb.InvalidInputException as error:
+            if ANOMALY_SENTINEL in str(error):
+                return False
+            raise
+        rejected = con.sql("SELECT count(DISTINCT line) FROM reject_errors").fetchone()
+        if rejected and rejected[0]:
+            return False
+        data = f"read_parquet('{target}')"
+        checks = [f"SELECT count(*) = 0 FROM (SELECT ident_rep FROM {data} GROUP BY 1 HAVING count(*) > 1)"]
+        if cog is not None:
+            checks.append(f"SELECT count(*) = 0 FROM {data} WHERE depcom NOT IN "
+                          f"(SELECT code FROM read_parquet('{cog.table('communes')}'))")
+        if not all((con.sql(check).fetchone() or (False,))[0] for check in checks):
+            return False
+        accepted = con.sql(f"SELECT count(*) FROM {data}").fetchone()
+        probe = ErrorReport("")
+        _check_counts(layout, accepted[0] if accepted else 0, 0, probe)
+        return not probe
+    finally:
+        con.close()
+
+
+def _slow_pass(path: Path, encoding: str, sql: ValidationSql, layout: Layout, schema: RplsSchema,
+               report: ErrorReport, cog: Snapshot | None, scan: TextScan, steps: Steps) -> None:
+    con = _connect()
+    try:
+        steps.query(con, "Localisation des erreurs", sql.ordered_table())
+        _collect(con, path, encoding, layout, schema, report, cog, scan.needs_exact_lines)
+    finally:
+        con.close()
+
+
 def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None, organisme: str | None = None,
                 steps: Steps | None = None) -> ImportResult:
     """Validate and import; raise ImportRejected (nothing written) if anything is wrong."""
@@ -350,40 +452,101 @@ def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None,
     steps = steps or Steps(quiet=True)
     schema = rpls_schema()
     report = ErrorReport(path.name)
-    size = path.stat().st_size if path.is_file() else 0
     try:
-        with steps.step(f"Lecture de {path.name}", total=size or None) as advance:
-            text = inspect_text_file(path, advance)
+        head = sniff_text_file(path)
     except UnreadableFile as unreadable:
         report.add(unreadable.anomaly)
         raise ImportRejected(report) from None
-    layout = detect_layout(text, schema, vintage, report)
+    layout = detect_layout(head, schema, vintage, report)
     if layout is None or report:
         raise ImportRejected(report)
 
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
-    try:
+    provenance: dict[str, Any] = {}
+    reading = steps.step(f"Lecture et empreinte de {path.name}", total=head.size)
+    with ThreadPoolExecutor(1) as pool, warehouse.lock(), reading as advance:
+        scan_future = pool.submit(scan_text_file, path, advance)
+        warehouse.remove_abandoned()
         cog = cog_for(warehouse, layout.vintage)
-        steps.query(con, "Validation des logements", build_validation_sql(path, text, layout, schema, organisme))
-        _collect(con, layout, schema, report, cog)
-        if report:
-            raise ImportRejected(report)
-        return _publish(con, path, text, layout, schema, warehouse, cog, steps, started)
+        with warehouse.new_snapshot("rpls", layout.vintage, provenance) as target:
+            logements = target / "logements.parquet"
+            encoding = head.encoding
+            try:
+                valid = _fast_pass(build_validation_sql(path, encoding, layout, schema, organisme), logements, cog,
+                                   layout, steps)
+                encoding_error = None
+            except duckdb.Error as error:
+                if not _is_encoding_error(error):
+                    raise
+                valid, encoding_error = False, error
+            try:
+                scan = scan_future.result()
+            except UnreadableFile as unreadable:
+                report.add(unreadable.anomaly)
+                raise ImportRejected(report) from None
+            if scan.encoding != encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
+                encoding, encoding_error = scan.encoding, None
+                valid = _fast_pass(build_validation_sql(path, encoding, layout, schema, organisme), logements,
+                                   cog, layout, steps)
+            if encoding_error is not None:
+                report.add(Anomaly("ENCODAGE_NON_RECONNU", f"{path.name} : caractères illisibles en {encoding} "
+                                   f"({str(encoding_error).splitlines()[0][:160]})."))
+                raise ImportRejected(report)
+            if not valid:
+                sql = build_validation_sql(path, encoding, layout, schema, organisme)
+                _slow_pass(path, encoding, sql, layout, schema, report, cog, scan, steps)
+                if not report:  # should not happen: both passes apply the same rules
+                    report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
+                raise ImportRejected(report)
+            _write_derived_tables(target, layout)
+            provenance.update(_provenance(path, head, scan, encoding, layout, schema, target, cog, started))
+    snapshot = warehouse.current("rpls", layout.vintage)
+    return ImportResult(snapshot, snapshot.provenance["logements_au_1er_janvier"], time.perf_counter() - started)
+
+
+def _write_derived_tables(target: Path, layout: Layout) -> None:
+    """Organismes, ensembles and bâtiments of the snapshot, from its dwellings."""
+    data = f"read_parquet('{target / 'logements.parquet'}')"
+    name = layout.landlord.get("raison_sociale", "").replace("'", "''")
+    siret = layout.landlord.get("siret", "")
+    con = _connect()
+    try:
+        con.execute(f"""
+            COPY (SELECT ensemble_id, any_value(organisme_id) AS organisme_id, any_value(depcom) AS depcom,
+                         any_value(coalesce(complgeo, nomvoie)) AS libelle, count(*) AS logements,
+                         count(DISTINCT batiment_id) AS batiments, bool_or(en_qpv) AS en_qpv,
+                         avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
+                  FROM {data} WHERE en_stock GROUP BY ensemble_id)
+            TO '{target / "ensembles.parquet"}' (FORMAT parquet)""")
+        con.execute(f"""
+            COPY (SELECT batiment_id, any_value(ensemble_id) AS ensemble_id, any_value(depcom) AS depcom,
+                         any_value(concat_ws(' ', numvoie, typvoie, nomvoie)) AS adresse,
+                         any_value(coalesce(immeu, bat)) AS libelle, count(*) AS logements,
+                         mode(typeconst) AS type_construction, min(construct) AS annee_construction,
+                         avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
+                  FROM {data} WHERE en_stock GROUP BY batiment_id)
+            TO '{target / "batiments.parquet"}' (FORMAT parquet)""")
+        con.execute(f"""
+            COPY (SELECT organisme_id, coalesce(any_value(rs), NULLIF('{name}', '')) AS raison_sociale,
+                         coalesce(any_value(siret), NULLIF('{siret}', '')) AS siret,
+                         count(*) FILTER (en_stock) AS logements
+                  FROM {data} GROUP BY organisme_id)
+            TO '{target / "organismes.parquet"}' (FORMAT parquet)""")
     finally:
         con.close()
 
 
-def _publish(con: duckdb.DuckDBPyConnection, path: Path, text: TextFile, layout: Layout, schema: RplsSchema,
-             warehouse: Warehouse, cog: Snapshot | None, steps: Steps, started: float) -> ImportResult:
+def _provenance(path: Path, head: TextHead, scan: TextScan, encoding: str, layout: Layout, schema: RplsSchema,
+                target: Path, cog: Snapshot | None, started: float) -> dict[str, Any]:
     known = schema.by_name()
-    row = con.sql("SELECT count(*), count(*) FILTER (en_stock) FROM brut").fetchone()
+    row = duckdb.sql(f"SELECT count(*), count(*) FILTER (en_stock) FROM "
+                     f"read_parquet('{target / 'logements.parquet'}')").fetchone()
     total, in_stock = row if row else (0, 0)
-    provenance: dict[str, Any] = {
+    return {
         "fichier": path.name,
         "chemin": str(path.resolve()),
-        "sha256": text.sha256,
-        "taille_octets": text.size,
-        "encodage": text.encoding + (" avec BOM" if text.has_bom else ""),
+        "sha256": scan.sha256,
+        "taille_octets": head.size,
+        "encodage": encoding + (" avec BOM" if head.has_bom else ""),
         "format": layout.kind,
         "organisme": layout.landlord or None,
         "lignes": total,
@@ -392,36 +555,5 @@ def _publish(con: duckdb.DuckDBPyConnection, path: Path, text: TextFile, layout:
         "colonnes_absentes": [c.nom for c in schema.colonnes if c.nom not in layout.file_columns],
         "referentiel_geographique": f"COG {cog.vintage}" if cog else "aucun (format des codes seul vérifié)",
         "logiciel": f"pilote-cus {__version__}",
+        "duree_secondes": round(time.perf_counter() - started, 2),
     }
-    con.execute("SET preserve_insertion_order = false")
-    with warehouse.lock():
-        warehouse.remove_abandoned()
-        with warehouse.new_snapshot("rpls", layout.vintage, provenance) as target:
-            steps.query(con, "Écriture de l'instantané", f"""
-                COPY (SELECT * EXCLUDE (_erreurs) FROM brut)
-                TO '{target / "logements.parquet"}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)""")
-            con.execute(f"""
-                COPY (SELECT ensemble_id, any_value(organisme_id) AS organisme_id, any_value(depcom) AS depcom,
-                             any_value(coalesce(complgeo, nomvoie)) AS libelle, count(*) AS logements,
-                             count(DISTINCT batiment_id) AS batiments, bool_or(en_qpv) AS en_qpv,
-                             avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
-                      FROM brut WHERE en_stock GROUP BY ensemble_id)
-                TO '{target / "ensembles.parquet"}' (FORMAT parquet)""")
-            con.execute(f"""
-                COPY (SELECT batiment_id, any_value(ensemble_id) AS ensemble_id, any_value(depcom) AS depcom,
-                             any_value(concat_ws(' ', numvoie, typvoie, nomvoie)) AS adresse,
-                             any_value(coalesce(immeu, bat)) AS libelle, count(*) AS logements,
-                             mode(typeconst) AS type_construction, min(construct) AS annee_construction,
-                             avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
-                      FROM brut WHERE en_stock GROUP BY batiment_id)
-                TO '{target / "batiments.parquet"}' (FORMAT parquet)""")
-            name = layout.landlord.get("raison_sociale", "").replace("'", "''")
-            siret = layout.landlord.get("siret", "")
-            con.execute(f"""
-                COPY (SELECT organisme_id, coalesce(any_value(rs), NULLIF('{name}', '')) AS raison_sociale,
-                             coalesce(any_value(siret), NULLIF('{siret}', '')) AS siret,
-                             count(*) FILTER (en_stock) AS logements
-                      FROM brut GROUP BY organisme_id)
-                TO '{target / "organismes.parquet"}' (FORMAT parquet)""")
-            provenance["duree_secondes"] = round(time.perf_counter() - started, 2)
-    return ImportResult(warehouse.current("rpls", layout.vintage), in_stock, time.perf_counter() - started)
