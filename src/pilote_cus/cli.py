@@ -136,7 +136,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench.rpls import run_bench
 
-    return run_bench(data_dir(args.data_dir), args.logements, args.graine, args.garder)
+    return run_bench(data_dir(args.data_dir), args.logements, args.graine, args.garder,
+                     Path(args.cog) if args.cog else None)
 
 
 def _dwellings(value: str) -> int:
@@ -203,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--logements", type=_dwellings, default=MAX_DWELLINGS)
     p.add_argument("--graine", type=int, default=7)
     p.add_argument("--garder", action="store_true", help="conserver le fichier généré pour les prochaines mesures")
+    p.add_argument("--cog", metavar="DOSSIER",
+                   help="répartir les logements sur toutes les communes d'un COG (et valider les codes contre lui)")
     return parser
 
 
@@ -213,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         args.data_dir = None
     try:
         return int(args.handler(args))
+    except ImportRejected as rejected:
+        target = data_dir(args.data_dir) / "rapports" / f"erreurs-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        print_report(rejected.report, rejected.report.write_csv(target))
+        return EXIT_REJECTED
     except (UserError, NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
         console.print(f"[red]Erreur[/] : {error}")
         return EXIT_USAGE

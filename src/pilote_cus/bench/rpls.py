@@ -20,7 +20,8 @@ from rich.table import Table
 from ..entrepot.entrepot import Warehouse
 from ..patrimoine import etat_des_lieux
 from ..patrimoine.import_rpls import import_rpls
-from ..patrimoine.synthetique import generate_rpls
+from ..geographie.referentiel import load_cog
+from ..patrimoine.synthetique import generate_rpls, places_from_cog
 from ..progression import Steps, console
 from . import pandas_reference
 
@@ -82,18 +83,23 @@ def _compare(ours: Any, theirs: Any) -> int:
     return int(row[0]) if row else -1
 
 
-def run_bench(root: Path, dwellings: int, seed: int, keep: bool) -> int:
+def run_bench(root: Path, dwellings: int, seed: int, keep: bool, cog: Path | None = None) -> int:
     work = root / "bench"
     work.mkdir(parents=True, exist_ok=True)
-    source = work / f"rpls-opendata-{VINTAGE}-{dwellings}-{seed}.csv"
-    console.print(f"[bold]Banc d'essai[/] : {dwellings:n} logements, fichier Latin-1 au format open data.")
+    geography = "cog" if cog else "repertoire-integre"
+    source = work / f"rpls-opendata-{VINTAGE}-{dwellings}-{seed}-{geography}.csv"
+    where = "toutes les communes du COG, selon leur population" if cog else "les communes du répertoire intégré"
+    console.print(f"[bold]Banc d'essai[/] : {dwellings:n} logements répartis sur {where}, "
+                  "fichier Latin-1 au format open data.")
     figures: dict[str, Measure] = {}
     with Steps() as steps:
+        warehouse = Warehouse(work / f"entrepot-{datetime.now():%Y%m%d%H%M%S}")
+        places = places_from_cog(load_cog(warehouse, cog).table("communes")) if cog else None
         if not source.exists():
             with steps.step("Génération du fichier national", dwellings) as advance, measured() as m:
-                generate_rpls(source, dwellings, seed, vintage=VINTAGE, encoding="latin-1", progress=advance)
+                generate_rpls(source, dwellings, seed, vintage=VINTAGE, encoding="latin-1", progress=advance,
+                              places=places)
             figures["génération du fichier"] = m
-        warehouse = Warehouse(work / f"entrepot-{datetime.now():%Y%m%d%H%M%S}")
         try:
             with measured() as m:
                 result = import_rpls(source, warehouse, steps=steps)

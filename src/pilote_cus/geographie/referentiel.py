@@ -106,17 +106,21 @@ def load_cog(warehouse: Warehouse, folder: Path, year: int | None = None) -> Sna
         except ValueError as error:
             raise ReferenceDataError(f"{path.name} : contenu invalide ({error})") from error
     kinds = ", ".join(f"'{k}'" for k in COMMUNE_KINDS)
+    header = con.sql(f"SELECT * FROM read_csv('{communes}', all_varchar=true) LIMIT 0").columns
+    population = "population" if "population" in header else "NULL"
     provenance = {"dossier": str(folder), "fichiers": [p.name for p in (communes, epci, departements, regions)]}
     with warehouse.lock(), warehouse.new_snapshot("cog", year, provenance) as target:
         con.sql(f"""
             CREATE TABLE c AS
-            SELECT code, nom AS libelle, departement AS dep, region AS reg, type, coalesce(commune, code) AS parent
+            SELECT code, nom AS libelle, departement AS dep, region AS reg, type, coalesce(commune, code) AS parent,
+                   TRY_CAST(TRY_CAST({population} AS DOUBLE) AS BIGINT) AS population
             FROM read_csv('{communes}', all_varchar=true) WHERE type IN ({kinds})
             QUALIFY row_number() OVER (PARTITION BY code ORDER BY type = 'commune-actuelle' DESC) = 1
         """)
         con.sql(f"""
             COPY (
-              SELECT c.code, c.libelle, c.dep, c.reg, e.siren_epci AS epci, e.nom_epci AS epci_libelle, c.type
+              SELECT c.code, c.libelle, c.dep, c.reg, e.siren_epci AS epci, e.nom_epci AS epci_libelle, c.type,
+                     c.population
               FROM c LEFT JOIN read_csv('{epci}', all_varchar=true) e ON e.code_commune = c.parent
               ORDER BY c.code
             ) TO '{target / "communes.parquet"}' (FORMAT parquet)

@@ -88,17 +88,34 @@ def compute(warehouse: Warehouse, mailles: tuple[str, ...] = MAILLES, vintage: i
              for r in decl.ratios if r not in ratios]
     previous = str(snapshot.vintage - 1)
 
-    aggregates = [f"count(*) FILTER (WHERE {m.condition}) AS r{i}_{j}"
-                  for i, b in enumerate(decl.repartitions) for j, m in enumerate(b.modalites)]
+    # One pass for the breakdowns: each variable becomes a small modality number, counted per commune
+    # with one grouping set per variable; a second pass sums the ratios' numerators and denominators.
+    breakdowns = decl.repartitions
+    cases = [f"CASE {' '.join(f'WHEN {m.condition} THEN {j}' for j, m in enumerate(b.modalites))} END::UTINYINT AS v{i}"
+             for i, b in enumerate(breakdowns)]
+    variables = [f"v{i}" for i in range(len(breakdowns))]
+    sets = ", ".join(f"(depcom, {v})" for v in variables)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE comptes AS
+        SELECT depcom, GROUPING({', '.join(variables)}) AS ensemble, {', '.join(variables)}, count(*) AS n
+        FROM (SELECT depcom, {', '.join(cases)} FROM {logements} WHERE en_stock)
+        GROUP BY GROUPING SETS ({sets})""")
+    all_bits = (1 << len(breakdowns)) - 1
+    pivot = [f"sum(n) FILTER (WHERE ensemble = {all_bits ^ (1 << (len(breakdowns) - 1 - i))} AND v{i} = {j}) AS r{i}_{j}"
+             for i, b in enumerate(breakdowns) for j in range(len(b.modalites))]
+    ratio_sums = []
     for k, r in enumerate(ratios):
-        aggregates.append(f"{r.numerateur.format(annee_precedente=previous)} AS q{k}_n")
-        aggregates.append(f"{r.denominateur.format(annee_precedente=previous)} AS q{k}_d")
-    stats = [a.rsplit(" AS ", 1)[1] for a in aggregates]
+        ratio_sums.append(f"{r.numerateur.format(annee_precedente=previous)} AS q{k}_n")
+        ratio_sums.append(f"{r.denominateur.format(annee_precedente=previous)} AS q{k}_d")
+    stats = [a.rsplit(" AS ", 1)[1] for a in pivot + ratio_sums]
     geography = register_geography(con, warehouse, snapshot.vintage)
+    ratio_part = (f"SELECT depcom, any_value(libcom) AS libcom{''.join(', ' + a for a in ratio_sums)} "
+                  f"FROM {logements} WHERE en_stock GROUP BY depcom")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg AS
-        SELECT depcom, any_value(libcom) AS libcom, {', '.join(aggregates)}
-        FROM {logements} WHERE en_stock GROUP BY depcom""")
+        SELECT q.*, {', '.join(f'coalesce({a.rsplit(" AS ", 1)[1]}, 0) AS {a.rsplit(" AS ", 1)[1]}' for a in pivot)}
+        FROM ({ratio_part}) q
+        JOIN (SELECT depcom, {', '.join(pivot)} FROM comptes GROUP BY depcom) c USING (depcom)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_geo AS
         SELECT a.*, coalesce(g.libelle, a.libcom) AS lib_commune,

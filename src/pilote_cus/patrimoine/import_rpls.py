@@ -435,12 +435,21 @@ def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: L
         con.close()
 
 
+def _irregular(path: Path) -> bool:
+    """Blank lines or quotes: records and lines may not match one to one."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(32 * 1024 * 1024):
+            if b'"' in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk:
+                return True
+    return False
+
+
 def _slow_pass(path: Path, encoding: str, sql: ValidationSql, layout: Layout, schema: RplsSchema,
-               report: ErrorReport, cog: Snapshot | None, scan: TextScan, steps: Steps) -> None:
+               report: ErrorReport, cog: Snapshot | None, steps: Steps) -> None:
     con = _connect()
     try:
         steps.query(con, "Localisation des erreurs", sql.ordered_table())
-        _collect(con, path, encoding, layout, schema, report, cog, scan.needs_exact_lines)
+        _collect(con, path, encoding, layout, schema, report, cog, _irregular(path))
     finally:
         con.close()
 
@@ -493,7 +502,7 @@ def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None,
                 raise ImportRejected(report)
             if not valid:
                 sql = build_validation_sql(path, encoding, layout, schema, organisme)
-                _slow_pass(path, encoding, sql, layout, schema, report, cog, scan, steps)
+                _slow_pass(path, encoding, sql, layout, schema, report, cog, steps)
                 if not report:  # should not happen: both passes apply the same rules
                     report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
                 raise ImportRejected(report)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..geographie.referentiel import gazetteer
+from ..geographie.referentiel import COMMUNE_PATTERN, gazetteer
 from .schema import rpls_schema
 
 MIN_DWELLINGS, MAX_DWELLINGS = 1_000, 5_400_000
@@ -52,6 +52,39 @@ STREETS = ["Jean Jaurès", "Victor Hugo", "de la République", "Pasteur", "des �
 STREET_TYPES = ["RUE", "AV", "BD", "ALL", "PL", "CHE"]
 SEGMENTS = {"S1": "Patrimoine ancien en QPV", "S2": "Patrimoine ancien hors QPV",
             "S3": "Patrimoine récent", "S4": "Logements individuels"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A commune where the synthetic stock is placed; lat/lon may be unknown (NaN)."""
+
+    code: str
+    nom: str
+    code_postal: str
+    departement: str
+    region: str
+    epci: str
+    zone: str
+    lat: float
+    lon: float
+    poids: float
+
+
+def places_from_gazetteer() -> tuple[Place, ...]:
+    gaz = gazetteer()
+    return tuple(Place(c.code, c.nom, c.code_postal, c.departement, gaz.departements[c.departement]["region"],
+                       c.epci, c.zone, c.lat, c.lon, c.poids) for c in gaz.communes)
+
+
+def places_from_cog(communes_parquet: Path) -> tuple[Place, ...]:
+    """Every commune of a loaded COG, weighted by population (benchmarks at national scale)."""
+    import duckdb
+
+    rows = duckdb.sql(f"SELECT code, libelle, dep, reg, coalesce(epci, ''), greatest(coalesce(population, 0), 1) "
+                      f"FROM read_parquet('{communes_parquet}') WHERE type = 'commune-actuelle' "
+                      f"AND regexp_full_match(code, '{COMMUNE_PATTERN}')").fetchall()
+    return tuple(Place(code, nom, "", dep, reg, epci, "B1", float("nan"), float("nan"), float(pop))
+                 for code, nom, dep, reg, epci, pop in rows)
 
 
 @dataclass(frozen=True)
@@ -105,8 +138,8 @@ def _ensemble_sizes(rng: np.random.Generator, target: int, individual: bool) -> 
 class _Ensembles:
     """Attributes drawn once per ensemble immobilier."""
 
-    def __init__(self, rng: np.random.Generator, dwellings: int, vintage: int, landlords: int):
-        communes = gazetteer().communes
+    def __init__(self, rng: np.random.Generator, dwellings: int, vintage: int, landlords: int,
+                 communes: tuple[Place, ...]):
         collective = _ensemble_sizes(rng, round(dwellings * 0.85), individual=False)
         individual = _ensemble_sizes(rng, dwellings - round(dwellings * 0.85), individual=True)
         self.size = np.concatenate([collective, individual])
@@ -169,9 +202,8 @@ def _month_year(months: np.ndarray, years: np.ndarray) -> pa.Array:
 
 
 def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: int,
-           landlords: tuple[Landlord, ...]) -> dict[str, pa.Array]:
+           landlords: tuple[Landlord, ...], communes: tuple[Place, ...]) -> dict[str, pa.Array]:
     """Columns for the dwellings of the ensembles `ids`."""
-    communes = gazetteer().communes
     sizes = ens.size[ids]
     e = np.repeat(ids, sizes)
     n = len(e)
@@ -221,8 +253,9 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
     segment = np.where(individual, "S4", np.where(year >= 2000, "S3", np.where(ens.qpv[e], "S1", "S2")))
     commune = ens.commune[e]
     landlord = ens.landlord[e]
-    gaz = gazetteer()
     dep = np.array([c.departement for c in communes])[commune]
+    commune_has_postcode = np.array([bool(c.code_postal) for c in communes])
+    located = ~np.isnan(ens.lat[e])
 
     def strings(values: list[str], index: np.ndarray) -> pa.Array:
         return pa.array(values).take(pa.array(index))
@@ -234,7 +267,7 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
         "IDENT_INT": _join("L", _text(landlord), "-", _text(global_index + 1)),
         "DROIT": pa.array(np.where(rng.random(n) < 0.97, "1", "3")),
         "DEPCOM": strings([c.code for c in communes], commune),
-        "CODEPOSTAL": strings([c.code_postal for c in communes], commune),
+        "CODEPOSTAL": _masked(strings([c.code_postal for c in communes], commune), commune_has_postcode[commune]),
         "LIBCOM": strings([c.nom for c in communes], commune),
         "NUMVOIE": _text(ens.number[e] + building % 40 * 2),
         "TYPVOIE": strings(STREET_TYPES, ens.street_type[e]),
@@ -279,11 +312,11 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
         "DUREEVACANCE": _masked(_text(vacancy_months), vacant),
         "PMR": pa.array(np.where(year >= 2007, "1", "2")),
         "DEP": pa.array(dep),
-        "REG": pa.array(np.array([gaz.departements[d]["region"] for d in dep])),
+        "REG": strings([c.region for c in communes], commune),
         "EPCI": strings([c.epci for c in communes], commune),
-        "X": _text(np.round(ens.lon[e] + (building % 7) * 0.0004, 6)),
-        "Y": _text(np.round(ens.lat[e] + (building % 5) * 0.0003, 6)),
-        "EPSG": pa.array(np.full(n, "4326")),
+        "X": _masked(_text(np.round(np.nan_to_num(ens.lon[e]) + (building % 7) * 0.0004, 6)), located),
+        "Y": _masked(_text(np.round(np.nan_to_num(ens.lat[e]) + (building % 5) * 0.0003, 6)), located),
+        "EPSG": _masked(pa.array(np.full(n, "4326")), located),
         "CAT_ORG": strings([x.categorie for x in landlords], landlord),
         "RS": strings([x.raison_sociale for x in landlords], landlord),
         "SIRET": strings([x.siret for x in landlords], landlord),
@@ -293,9 +326,20 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
     return columns
 
 
+_NOT_LATIN1 = {"œ": "oe", "Œ": "OE", "’": "'", "–": "-", "—": "-"}
+
+
+def _latin1(data: bytes) -> bytes:
+    """Latin-1 has no œ: spell it as files from older systems do."""
+    for char, spelling in _NOT_LATIN1.items():
+        data = data.replace(char.encode(), spelling.encode())
+    return data.decode("utf-8").encode("latin-1", errors="replace")
+
+
 def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024, layout: str = "open data",
                   encoding: str = "latin-1", landlords: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> SyntheticSummary:
+                  progress: Callable[[int], None] | None = None,
+                  places: tuple[Place, ...] | None = None) -> SyntheticSummary:
     if not MIN_DWELLINGS <= dwellings <= MAX_DWELLINGS:
         raise ValueError(f"nombre de logements hors de {MIN_DWELLINGS:_} – {MAX_DWELLINGS:_}".replace("_", " "))
     if layout not in ("open data", "transmission"):
@@ -305,7 +349,8 @@ def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024,
         raise ValueError("un fichier de transmission décrit un seul organisme")
     people = _landlords(count)
     rng = np.random.default_rng(seed)
-    ens = _Ensembles(rng, dwellings, vintage, count)
+    places = places or places_from_gazetteer()
+    ens = _Ensembles(rng, dwellings, vintage, count, places)
     schema = rpls_schema()
     if layout == "transmission":
         order = schema.transmission_names()
@@ -320,11 +365,12 @@ def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024,
             out.write(header.encode(encoding))
         else:
             out.write((";".join(order) + "\n").encode(encoding))
+
         start = 0
         while start < len(ens.size):
             stop = int(np.searchsorted(ends, ends[start] - ens.size[start] + CHUNK_DWELLINGS)) + 1
             ids = np.arange(start, min(stop, len(ens.size)))
-            columns = _chunk(rng, ens, ids, vintage, people)
+            columns = _chunk(rng, ens, ids, vintage, people, places)
             n = len(columns["IDENT_REP"])
             table = pa.table({name: columns.get(name, pa.nulls(n, pa.string())) for name in order})
             sink = pa.BufferOutputStream()
@@ -332,7 +378,7 @@ def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024,
                                          quoting_style="none")
             pacsv.write_csv(table, sink, options)
             data = sink.getvalue().to_pybytes()
-            out.write(data if encoding == "utf-8" else data.decode("utf-8").encode(encoding))
+            out.write(data if encoding == "utf-8" else _latin1(data))
             if progress:
                 progress(n)
             start = int(ids[-1]) + 1
