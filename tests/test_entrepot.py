@@ -68,8 +68,12 @@ def test_killed_import_leaves_previous_state_intact(tmp_path):
     big = tmp_path / "gros_2024.csv"
     generate_rpls(big, 1_200_000, 2)
     env = {**os.environ, "CUS_DATA_DIR": str(data)}
-    process = subprocess.Popen([sys.executable, "-m", "pilote_cus.cli", "importer", "rpls", str(big)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pilote_cus.cli", "importer", "rpls", str(big)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if list(warehouse.snapshots_dir.glob(".en-cours-*")):  # killed while writing the new snapshot

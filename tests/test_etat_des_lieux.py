@@ -143,5 +143,6 @@ def test_snapshot_keeps_unknown_columns_and_provenance(warehouse):
 
     row = duckdb.sql(
         f"SELECT finanautre, datconv, nomvoie, loyerprinc FROM '{result.snapshot.table('logements')}' "
-        "WHERE ident_rep = '0000000001'").fetchone()
+        "WHERE ident_rep = '0000000001'"
+    ).fetchone()
     assert row == ("X1", "01/1990", "DES ÉCOLES", 300.0)

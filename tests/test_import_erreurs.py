@@ -32,6 +32,7 @@ SANS_VALEUR = object()  # « ne pas vérifier la valeur de l'anomalie »
 
 # --- fabrication des fichiers ------------------------------------------------------------------------
 
+
 def logement(i: int, **valeurs: str) -> dict[str, str]:
     """Une ligne de logement valide (open data), modifiable champ par champ."""
     ligne = {
@@ -58,15 +59,20 @@ def colonnes_de(logements: list[dict[str, str]]) -> list[str]:
     return colonnes
 
 
-def lignes_csv(logements: list[dict[str, str]], colonnes: list[str] | None = None,
-               sep: str = ";") -> list[str]:
+def lignes_csv(logements: list[dict[str, str]], colonnes: list[str] | None = None, sep: str = ";") -> list[str]:
     """En-tête puis une ligne par logement (sans fin de ligne)."""
     colonnes = colonnes if colonnes is not None else colonnes_de(logements or [logement(1)])
     return [sep.join(colonnes)] + [sep.join(ligne.get(c, "") for c in colonnes) for ligne in logements]
 
 
-def ecrire_lignes(path: Path, lignes: list[str], *, encodage: str = "utf-8", bom: bool = False,
-                  fin_de_ligne_finale: bool = True) -> Path:
+def ecrire_lignes(
+    path: Path,
+    lignes: list[str],
+    *,
+    encodage: str = "utf-8",
+    bom: bool = False,
+    fin_de_ligne_finale: bool = True,
+) -> Path:
     texte = "\n".join(lignes) + ("\n" if fin_de_ligne_finale else "")
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + texte.encode(encodage))
     return path
@@ -94,10 +100,16 @@ def sha256(path: Path) -> str:
 
 # --- contrôles communs --------------------------------------------------------------------------------
 
-_ANGLAIS = re.compile(r"\b(error|errors|expected|found|columns?|line|invalid|missing|unknown|value|file|"
-                      r"the|not|could|convert|unterminated|quote)\b", re.IGNORECASE)
-_FRANCAIS = re.compile(r"[éèêàâçôûù«»]|\b(ligne|colonne|champs?|fichier|valeur|code|commune|en-tête|"
-                       r"logements?|millésime|nombre|année|date|texte|guillemets)\b", re.IGNORECASE)
+_ANGLAIS = re.compile(
+    r"\b(error|errors|expected|found|columns?|line|invalid|missing|unknown|value|file|"
+    r"the|not|could|convert|unterminated|quote)\b",
+    re.IGNORECASE,
+)
+_FRANCAIS = re.compile(
+    r"[éèêàâçôûù«»]|\b(ligne|colonne|champs?|fichier|valeur|code|commune|en-tête|"
+    r"logements?|millésime|nombre|année|date|texte|guillemets)\b",
+    re.IGNORECASE,
+)
 
 
 def assert_message_francais(message: str) -> None:
@@ -106,11 +118,20 @@ def assert_message_francais(message: str) -> None:
     assert _FRANCAIS.search(message), f"message pas en français ? {message!r}"
 
 
-def une_anomalie(report: ErrorReport, code: str, *, ligne: int | None = None, colonne: str | None = None,
-                 valeur: object = SANS_VALEUR) -> Anomaly:
+def une_anomalie(
+    report: ErrorReport,
+    code: str,
+    *,
+    ligne: int | None = None,
+    colonne: str | None = None,
+    valeur: object = SANS_VALEUR,
+) -> Anomaly:
     """L'unique anomalie `code` (à la ligne / colonne indiquées) ; vérifie sa valeur si demandée."""
-    trouvees = [a for a in report.sorted_anomalies() if a.code == code
-                and (ligne is None or a.line == ligne) and (colonne is None or a.column == colonne)]
+    trouvees = [
+        a
+        for a in report.sorted_anomalies()
+        if a.code == code and (ligne is None or a.line == ligne) and (colonne is None or a.column == colonne)
+    ]
     assert len(trouvees) == 1, f"{code} ligne {ligne} colonne {colonne} : {report.sorted_anomalies()}"
     anomalie = trouvees[0]
     if valeur is not SANS_VALEUR:
@@ -189,6 +210,7 @@ def rejeter_valeur(entrepot: Entrepot, colonne: str, valeur: str, code: str) -> 
 
 # --- le fichier lui-même ------------------------------------------------------------------------------
 
+
 def test_fichier_vide(entrepot: Entrepot) -> None:
     path = entrepot.fichier("rpls_2024.csv")
     path.write_bytes(b"")
@@ -215,8 +237,7 @@ def test_fichier_xlsx_signature_zip(entrepot: Entrepot) -> None:
     assert "XLSX" in anomalie.message
 
 
-@pytest.mark.parametrize(("separateur", "mot"), [(",", "« , »"), ("\t", "tabulation")],
-                         ids=["virgule", "tab"])
+@pytest.mark.parametrize(("separateur", "mot"), [(",", "« , »"), ("\t", "tabulation")], ids=["virgule", "tab"])
 def test_separateur_incorrect(entrepot: Entrepot, separateur: str, mot: str) -> None:
     lignes = lignes_csv([logement(1), logement(2)], sep=separateur)
     path = ecrire_lignes(entrepot.fichier("rpls_2024.csv"), lignes)
@@ -226,14 +247,16 @@ def test_separateur_incorrect(entrepot: Entrepot, separateur: str, mot: str) -> 
 
 
 def test_entete_non_reconnu(entrepot: Entrepot) -> None:
-    path = ecrire_lignes(entrepot.fichier("rpls_2024.csv"),
-                         ["Lorem ipsum dolor sit amet", "consectetur adipiscing elit"])
+    path = ecrire_lignes(
+        entrepot.fichier("rpls_2024.csv"), ["Lorem ipsum dolor sit amet", "consectetur adipiscing elit"]
+    )
     report = entrepot.rejeter(path, "FORMAT_INCONNU")
     assert report.counts == {"FORMAT_INCONNU": 1}
     une_anomalie(report, "FORMAT_INCONNU", ligne=1, valeur="Lorem ipsum dolor sit amet")
 
 
 # --- l'en-tête open data --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("absente", ["SURFHAB", "MODE"])
 def test_colonne_obligatoire_absente(entrepot: Entrepot, absente: str) -> None:
@@ -267,6 +290,7 @@ def test_colonne_sans_nom(entrepot: Entrepot) -> None:
 
 # --- valeurs des champs -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code_commune", ["6912", "ABCDE", "20123", "96001", "690123"])
 def test_code_commune_mal_forme(entrepot: Entrepot, code_commune: str) -> None:
     anomalie = rejeter_valeur(entrepot, "DEPCOM", code_commune, "COMMUNE_INVALIDE")
@@ -285,20 +309,26 @@ def test_commune_absente_du_cog(entrepot: Entrepot) -> None:
     assert "COG" in anomalie.message
 
 
-@pytest.mark.parametrize(("colonne", "valeur", "code"), [
-    ("NBPIECE", "trois", "ENTIER_INVALIDE"),
-    ("SURFHAB", "65m2", "NOMBRE_INVALIDE"),
-    ("SURFHAB", "soixante", "NOMBRE_INVALIDE"),
-])
+@pytest.mark.parametrize(
+    ("colonne", "valeur", "code"),
+    [
+        ("NBPIECE", "trois", "ENTIER_INVALIDE"),
+        ("SURFHAB", "65m2", "NOMBRE_INVALIDE"),
+        ("SURFHAB", "soixante", "NOMBRE_INVALIDE"),
+    ],
+)
 def test_lettres_dans_un_champ_numerique(entrepot: Entrepot, colonne: str, valeur: str, code: str) -> None:
     rejeter_valeur(entrepot, colonne, valeur, code)
 
 
-@pytest.mark.parametrize("valeur", [
-    "3.5",
-    "3.0",
-    "1e1",
-])
+@pytest.mark.parametrize(
+    "valeur",
+    [
+        "3.5",
+        "3.0",
+        "1e1",
+    ],
+)
 def test_entier_avec_decimale_ou_exposant(entrepot: Entrepot, valeur: str) -> None:
     rejeter_valeur(entrepot, "NBPIECE", valeur, "ENTIER_INVALIDE")
 
@@ -368,15 +398,22 @@ def test_code_qpv_qp_suivi_de_sept_caracteres(entrepot: Entrepot) -> None:
 
 def test_codes_qpv_valides_acceptes(tmp_path: Path) -> None:
     dd = tmp_path / "donnees"
-    logements = [logement(1, QPV="1"), logement(2, QPV="2"), logement(3, QPV="QP069001"),
-                 logement(4, QPV="QN06901M")]
+    logements = [
+        logement(1, QPV="1"),
+        logement(2, QPV="2"),
+        logement(3, QPV="QP069001"),
+        logement(4, QPV="QN06901M"),
+    ]
     import_rpls(ecrire(tmp_path / "rpls_2024.csv", logements), Warehouse(dd))
-    lus = _lire(Warehouse(dd).current("rpls", MILLESIME).table("logements"),
-                "SELECT qpv, en_qpv FROM {t} ORDER BY ident_rep")
+    lus = _lire(
+        Warehouse(dd).current("rpls", MILLESIME).table("logements"),
+        "SELECT qpv, en_qpv FROM {t} ORDER BY ident_rep",
+    )
     assert lus == [("1", True), ("2", False), ("QP069001", True), ("QN06901M", True)]
 
 
 # --- structure des lignes -------------------------------------------------------------------------------
+
 
 def test_derniere_ligne_tronquee_sans_fin_de_ligne(entrepot: Entrepot) -> None:
     lignes = lignes_csv([logement(1), logement(2), logement(3)])
@@ -418,17 +455,19 @@ def test_guillemet_au_milieu_d_un_champ_est_conserve(entrepot: Entrepot) -> None
 
 
 def test_plusieurs_erreurs_et_lignes_cassees_numerotation(entrepot: Entrepot) -> None:
-    lignes = lignes_csv([
-        logement(1),                           # ligne 2
-        logement(2),                           # ligne 4 (la ligne 3 est cassée)
-        logement(3, NBPIECE="trois"),          # ligne 5
-        logement(4, DEPCOM="6912"),            # ligne 6
-        logement(5, SURFHAB="-3"),             # ligne 8 (la ligne 7 est cassée)
-        logement(6, MODE="7", BAIL="13/2020"),  # ligne 9
-        logement(2),                           # ligne 10 : doublon de la ligne 4
-    ])
-    lignes.insert(2, "L00090;69123")           # ligne 3 : 2 champs
-    lignes.insert(6, "L00091;69123;Lyon")      # ligne 7 : 3 champs
+    lignes = lignes_csv(
+        [
+            logement(1),  # ligne 2
+            logement(2),  # ligne 4 (la ligne 3 est cassée)
+            logement(3, NBPIECE="trois"),  # ligne 5
+            logement(4, DEPCOM="6912"),  # ligne 6
+            logement(5, SURFHAB="-3"),  # ligne 8 (la ligne 7 est cassée)
+            logement(6, MODE="7", BAIL="13/2020"),  # ligne 9
+            logement(2),  # ligne 10 : doublon de la ligne 4
+        ]
+    )
+    lignes.insert(2, "L00090;69123")  # ligne 3 : 2 champs
+    lignes.insert(6, "L00091;69123;Lyon")  # ligne 7 : 3 champs
     path = ecrire_lignes(entrepot.fichier("rpls_2024.csv"), lignes)
     report = entrepot.rejeter(path, "NOMBRE_CHAMPS")
     trouve = [(a.line, a.code, a.column) for a in report.sorted_anomalies()]
@@ -455,8 +494,9 @@ def test_ligne_vide_ne_decale_pas_la_numerotation(entrepot: Entrepot) -> None:
 
 
 def test_champ_sur_deux_lignes_ne_decale_pas_la_numerotation(entrepot: Entrepot) -> None:
-    lignes = lignes_csv([logement(1), logement(2, LIBCOM='"Lyon\n2e arrondissement"'), logement(3),
-                         logement(4, NBPIECE="x")])
+    lignes = lignes_csv(
+        [logement(1), logement(2, LIBCOM='"Lyon\n2e arrondissement"'), logement(3), logement(4, NBPIECE="x")]
+    )
     path = ecrire_lignes(entrepot.fichier("rpls_2024.csv"), lignes)  # logement 4 : ligne 6 du fichier
     report = entrepot.rejeter(path, "ENTIER_INVALIDE")
     une_anomalie(report, "ENTIER_INVALIDE", ligne=6, colonne="NBPIECE", valeur="x")
@@ -464,10 +504,16 @@ def test_champ_sur_deux_lignes_ne_decale_pas_la_numerotation(entrepot: Entrepot)
 
 # --- encodage -------------------------------------------------------------------------------------------
 
+
 def _fichier_mixte(entrepot: Entrepot) -> Path:
     """Lignes 1-3 en UTF-8 (Vénissieux en ligne 3), ligne 4 en Latin-1 (Lézignan)."""
-    lignes = lignes_csv([logement(1), logement(2, DEPCOM="69259", LIBCOM="Vénissieux"),
-                         logement(3, DEPCOM="11203", LIBCOM="Lézignan-Corbières")])
+    lignes = lignes_csv(
+        [
+            logement(1),
+            logement(2, DEPCOM="69259", LIBCOM="Vénissieux"),
+            logement(3, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
+        ]
+    )
     contenu = ("\n".join(lignes[:3]) + "\n").encode("utf-8") + (lignes[3] + "\n").encode("latin-1")
     path = entrepot.fichier("rpls_2024.csv")
     path.write_bytes(contenu)
@@ -488,8 +534,13 @@ def test_encodages_melanges_message_nomme_les_bonnes_lignes(entrepot: Entrepot) 
 
 
 def test_encodages_melanges_latin1_avant_utf8(entrepot: Entrepot) -> None:
-    lignes = lignes_csv([logement(1), logement(2, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
-                         logement(3, DEPCOM="69259", LIBCOM="Vénissieux")])
+    lignes = lignes_csv(
+        [
+            logement(1),
+            logement(2, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
+            logement(3, DEPCOM="69259", LIBCOM="Vénissieux"),
+        ]
+    )
     contenu = ("\n".join(lignes[:3]) + "\n").encode("latin-1") + (lignes[3] + "\n").encode("utf-8")
     path = entrepot.fichier("rpls_2024.csv")
     path.write_bytes(contenu)
@@ -499,8 +550,12 @@ def test_encodages_melanges_latin1_avant_utf8(entrepot: Entrepot) -> None:
 
 
 def test_encodages_melanges_apostrophe_typographique(entrepot: Entrepot) -> None:
-    lignes = lignes_csv([logement(1, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
-                         logement(2, DEPCOM="38193", LIBCOM="L’Isle-d’Abeau")])
+    lignes = lignes_csv(
+        [
+            logement(1, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
+            logement(2, DEPCOM="38193", LIBCOM="L’Isle-d’Abeau"),
+        ]
+    )
     contenu = ("\n".join(lignes[:2]) + "\n").encode("latin-1") + (lignes[2] + "\n").encode("utf-8")
     path = entrepot.fichier("rpls_2024.csv")
     path.write_bytes(contenu)
@@ -510,10 +565,10 @@ def test_encodages_melanges_apostrophe_typographique(entrepot: Entrepot) -> None
 
 # --- contenu et millésime ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fin_de_ligne", [True, False], ids=["avec-fin-de-ligne", "sans-fin-de-ligne"])
 def test_entete_seul_aucun_logement(entrepot: Entrepot, fin_de_ligne: bool) -> None:
-    path = ecrire(entrepot.fichier("rpls_2024.csv"), [], colonnes_de([logement(1)]),
-                  fin_de_ligne_finale=fin_de_ligne)
+    path = ecrire(entrepot.fichier("rpls_2024.csv"), [], colonnes_de([logement(1)]), fin_de_ligne_finale=fin_de_ligne)
     report = entrepot.rejeter(path, "AUCUN_LOGEMENT")
     assert report.counts == {"AUCUN_LOGEMENT": 1}
 
@@ -527,13 +582,13 @@ def test_millesime_inconnu(entrepot: Entrepot) -> None:
 
 # --- fichier de transmission ------------------------------------------------------------------------------
 
+
 def test_transmission_nombre_d_enregistrements_incoherent(entrepot: Entrepot) -> None:
     lignes = [entete_transmission(5)] + [ligne_transmission(logement(i)) for i in (1, 2, 3)]
     path = ecrire_lignes(entrepot.fichier("transmission.csv"), lignes)
     report = entrepot.rejeter(path, "NOMBRE_ENREGISTREMENTS")
     assert report.counts == {"NOMBRE_ENREGISTREMENTS": 1}
-    anomalie = une_anomalie(report, "NOMBRE_ENREGISTREMENTS", ligne=1, colonne="nombre_enregistrements",
-                            valeur="5")
+    anomalie = une_anomalie(report, "NOMBRE_ENREGISTREMENTS", ligne=1, colonne="nombre_enregistrements", valeur="5")
     assert "5" in anomalie.message and "3" in anomalie.message
 
 
@@ -548,8 +603,13 @@ def test_transmission_siret_invalide(entrepot: Entrepot, siret: str) -> None:
 
 
 def test_transmission_erreurs_de_valeurs_et_ligne_tronquee(entrepot: Entrepot) -> None:
-    lignes = [entete_transmission(4), ligne_transmission(logement(1)), "L00002;69123;Lyon",
-              ligne_transmission(logement(3, SURFHAB="0")), ligne_transmission(logement(4, QPV="QP12"))]
+    lignes = [
+        entete_transmission(4),
+        ligne_transmission(logement(1)),
+        "L00002;69123;Lyon",
+        ligne_transmission(logement(3, SURFHAB="0")),
+        ligne_transmission(logement(4, QPV="QP12")),
+    ]
     path = ecrire_lignes(entrepot.fichier("transmission.csv"), lignes)
     report = entrepot.rejeter(path, "NOMBRE_CHAMPS")
     assert [(a.line, a.code, a.column) for a in report.sorted_anomalies()] == [
@@ -562,20 +622,27 @@ def test_transmission_erreurs_de_valeurs_et_ligne_tronquee(entrepot: Entrepot) -
 
 # --- imports valides -----------------------------------------------------------------------------------
 
+
 def _lire(path: Path, sql: str) -> list[tuple]:
     return duckdb.sql(sql.format(t=f"read_parquet('{path}')")).fetchall()
 
 
-@pytest.mark.parametrize(("encodage", "bom", "attendu"), [
-    ("latin-1", False, "latin-1"),
-    ("utf-8", True, "utf-8 avec BOM"),
-    ("utf-8", False, "utf-8"),
-], ids=["latin1", "utf8-bom", "utf8"])
+@pytest.mark.parametrize(
+    ("encodage", "bom", "attendu"),
+    [
+        ("latin-1", False, "latin-1"),
+        ("utf-8", True, "utf-8 avec BOM"),
+        ("utf-8", False, "utf-8"),
+    ],
+    ids=["latin1", "utf8-bom", "utf8"],
+)
 def test_fichier_valide_accents_conserves(tmp_path: Path, encodage: str, bom: bool, attendu: str) -> None:
     dd = tmp_path / "donnees"
-    logements = [logement(1, DEPCOM="69259", LIBCOM="Vénissieux"),
-                 logement(2, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
-                 logement(3, LIBCOM="Lyon 1er – Hôtel-de-Ville" if encodage != "latin-1" else "Lyon Hôtel")]
+    logements = [
+        logement(1, DEPCOM="69259", LIBCOM="Vénissieux"),
+        logement(2, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
+        logement(3, LIBCOM="Lyon 1er – Hôtel-de-Ville" if encodage != "latin-1" else "Lyon Hôtel"),
+    ]
     path = ecrire(tmp_path / "rpls_2024.csv", logements, encodage=encodage, bom=bom)
     resultat = import_rpls(path, Warehouse(dd))
     assert resultat.dwellings == 3
@@ -587,13 +654,17 @@ def test_fichier_valide_accents_conserves(tmp_path: Path, encodage: str, bom: bo
 
 def test_colonnes_inconnues_conservees_en_minuscules(tmp_path: Path) -> None:
     dd = tmp_path / "donnees"
-    logements = [logement(1, Commentaire_Bailleur="à revoir", ORGANISME_ID="X1"),
-                 logement(2, Commentaire_Bailleur="", ORGANISME_ID="X2")]
+    logements = [
+        logement(1, Commentaire_Bailleur="à revoir", ORGANISME_ID="X1"),
+        logement(2, Commentaire_Bailleur="", ORGANISME_ID="X2"),
+    ]
     path = ecrire(tmp_path / "rpls_2024.csv", logements)
     import_rpls(path, Warehouse(dd))
     instantane = Warehouse(dd).current("rpls", MILLESIME)
-    lus = _lire(instantane.table("logements"),
-                "SELECT ident_rep, commentaire_bailleur, x_organisme_id FROM {t} ORDER BY ident_rep")
+    lus = _lire(
+        instantane.table("logements"),
+        "SELECT ident_rep, commentaire_bailleur, x_organisme_id FROM {t} ORDER BY ident_rep",
+    )
     assert lus == [("L00001", "à revoir", "X1"), ("L00002", None, "X2")]
     assert instantane.provenance["colonnes_inconnues_conservees"] == ["COMMENTAIRE_BAILLEUR", "ORGANISME_ID"]
 
@@ -608,6 +679,7 @@ def test_transmission_valide(tmp_path: Path) -> None:
 
 
 # --- rapport CSV ---------------------------------------------------------------------------------------
+
 
 def test_rapport_csv(entrepot: Entrepot, tmp_path: Path) -> None:
     lignes = lignes_csv([logement(1), logement(2, NBPIECE="trois"), logement(3, DEPCOM="6912; bis")])

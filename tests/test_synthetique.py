@@ -1,9 +1,11 @@
 import hashlib
 
+import duckdb
 import pytest
 
 from pilote_cus.patrimoine import etat_des_lieux
 from pilote_cus.patrimoine.import_rpls import import_rpls
+from pilote_cus.patrimoine.modele import register_stock
 from pilote_cus.patrimoine.synthetique import generate_rpls
 
 
@@ -57,11 +59,17 @@ def test_transmission_layout_goes_through_the_same_import(tmp_path, warehouse):
     result = import_rpls(path, warehouse)
     assert result.snapshot.vintage == 2023
     assert result.snapshot.provenance["format"] == "transmission"
-    import duckdb
-
-    organismes = duckdb.sql(f"SELECT organisme_id, raison_sociale, logements FROM "
-                            f"'{result.snapshot.table('organismes')}'").fetchall()
+    con = duckdb.connect()
+    register_stock(con, result.snapshot)
+    organismes = con.sql("SELECT organisme_id, raison_sociale, logements FROM organismes").fetchall()
     landlord = summary.landlords[0]
     assert organismes == [(landlord.numero, landlord.raison_sociale, result.dwellings)]
-    ensembles = duckdb.sql(f"SELECT count(*), sum(logements) FROM '{result.snapshot.table('ensembles')}'").fetchone()
+    ensembles = con.sql("SELECT count(*), sum(logements), sum(batiments) FROM ensembles").fetchone()
     assert ensembles[1] == result.dwellings and ensembles[0] > 10
+    batiments = con.sql("SELECT count(*), sum(logements) FROM batiments").fetchone()
+    assert batiments == (ensembles[2], result.dwellings)
+    # every dwelling of a building belongs to the building's ensemble
+    assert con.sql(
+        "SELECT count(*) FROM logements l JOIN batiments b USING (batiment_id) "
+        "WHERE l.en_stock AND l.ensemble_id <> b.ensemble_id"
+    ).fetchone() == (0,)

@@ -32,8 +32,10 @@ def _warehouse(args: argparse.Namespace) -> Warehouse:
 
 
 def print_report(report: ErrorReport, written: Path) -> None:
-    console.print(f"[bold red]Fichier refusé : {report.file_name}[/] — {report.total} erreur(s), "
-                  "rien n'a été importé ; l'entrepôt est inchangé.")
+    console.print(
+        f"[bold red]Fichier refusé : {report.file_name}[/] — {report.total} erreur(s), "
+        "rien n'a été importé ; l'entrepôt est inchangé."
+    )
     summary = Table(title="Erreurs par type", title_justify="left")
     for name in ("code", "titre", "nombre"):
         summary.add_column(name)
@@ -58,23 +60,32 @@ def cmd_import_rpls(args: argparse.Namespace) -> int:
             result = import_rpls(path, warehouse, vintage=args.millesime, organisme=args.organisme, steps=steps)
     except ImportRejected as rejected:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = Path(args.rapport) if args.rapport else warehouse.root.parent / "rapports" / (
-            f"erreurs-{path.stem}-{stamp}.csv")
+        target = (
+            Path(args.rapport)
+            if args.rapport
+            else warehouse.root.parent / "rapports" / (f"erreurs-{path.stem}-{stamp}.csv")
+        )
         print_report(rejected.report, rejected.report.write_csv(target))
         return EXIT_REJECTED
     s = result.snapshot
-    console.print(f"[green]Import réussi[/] : {result.dwellings:n} logements au 1er janvier {s.vintage} "
-                  f"({s.provenance['lignes']:n} lignes) en {result.seconds:.1f} s.")
+    console.print(
+        f"[green]Import réussi[/] : {result.dwellings:n} logements au 1er janvier {s.vintage} "
+        f"({s.provenance['lignes']:n} lignes) en {result.seconds:.1f} s."
+    )
     console.print(f"Instantané {s.id} ; encodage {s.provenance['encodage']}, format {s.provenance['format']}.")
     if s.provenance["colonnes_inconnues_conservees"]:
-        console.print("Colonnes non documentées conservées : " + ", ".join(s.provenance["colonnes_inconnues_conservees"]))
+        console.print(
+            "Colonnes non documentées conservées : " + ", ".join(s.provenance["colonnes_inconnues_conservees"])
+        )
     return 0
 
 
 def cmd_referentiel_cog(args: argparse.Namespace) -> int:
     snapshot = load_cog(_warehouse(args), Path(getattr(args, "from")), args.annee)
-    console.print(f"[green]COG {snapshot.vintage} chargé[/] : {snapshot.provenance['communes']:n} communes "
-                  f"et arrondissements ({snapshot.id}).")
+    console.print(
+        f"[green]COG {snapshot.vintage} chargé[/] : {snapshot.provenance['communes']:n} communes "
+        f"et arrondissements ({snapshot.id})."
+    )
     return 0
 
 
@@ -87,15 +98,22 @@ def _mailles(values: list[str]) -> tuple[str, ...]:
 def cmd_etat_des_lieux(args: argparse.Namespace) -> int:
     result = etat_des_lieux.compute(_warehouse(args), _mailles(args.maille), args.millesime)
     s = result.snapshot
-    metadata = {"instantané": s.id, "millésime": str(s.vintage), "fichier": s.provenance["fichier"],
-                "sha256": s.provenance["sha256"], "géographie": result.geography,
-                "produit par": f"pilote-cus {__version__}"}
+    metadata = {
+        "instantané": s.id,
+        "millésime": str(s.vintage),
+        "fichier": s.provenance["fichier"],
+        "sha256": s.provenance["sha256"],
+        "géographie": result.geography,
+        "produit par": f"pilote-cus {__version__}",
+    }
     output = Path(args.sortie) if args.sortie else None
     if args.format == "xlsx" and output is None:
         output = Path(f"etat-des-lieux-{s.vintage}.xlsx")
     written = write_table(result.table, args.format, output, "État des lieux", metadata)
-    console.print(f"État des lieux au 1er janvier {s.vintage} — source : {s.provenance['fichier']} "
-                  f"(instantané {s.id}) ; géographie : {result.geography}.")
+    console.print(
+        f"État des lieux au 1er janvier {s.vintage} — source : {s.provenance['fichier']} "
+        f"(instantané {s.id}) ; géographie : {result.geography}."
+    )
     for note in result.notes:
         console.print(f"[yellow]Remarque[/] : {note}")
     if written:
@@ -110,8 +128,15 @@ def cmd_entrepot(args: argparse.Namespace) -> int:
         table.add_column(name)
     for s in warehouse.history():
         current = warehouse.current(s.kind, s.vintage).id == s.id
-        table.add_row(s.id, s.kind, str(s.vintage), s.created_at, s.provenance.get("fichier", s.provenance.get(
-            "dossier", "")), f"{s.provenance.get('lignes', s.provenance.get('communes', 0)):n}", "oui" if current else "")
+        table.add_row(
+            s.id,
+            s.kind,
+            str(s.vintage),
+            s.created_at,
+            s.provenance.get("fichier", s.provenance.get("dossier", "")),
+            f"{s.provenance.get('lignes', s.provenance.get('communes', 0)):n}",
+            "oui" if current else "",
+        )
     console.print(table)
     return 0
 
@@ -119,12 +144,32 @@ def cmd_entrepot(args: argparse.Namespace) -> int:
 def cmd_synthetique(args: argparse.Namespace) -> int:
     path = Path(args.sortie)
     with Steps() as steps, steps.step("Génération du bailleur synthétique", args.logements) as advance:
-        summary = generate_rpls(path, args.logements, args.graine, vintage=args.millesime,
-                                layout="transmission" if args.format == "transmission" else "open data",
-                                encoding=args.encodage, landlords=args.organismes, progress=advance)
-    console.print(f"Écrit : {path} ({summary.dwellings:n} logements, {summary.ensembles:n} ensembles, "
-                  f"{len(summary.landlords)} organisme(s), millésime {summary.vintage}).")
+        summary = generate_rpls(
+            path,
+            args.logements,
+            args.graine,
+            vintage=args.millesime,
+            layout="transmission" if args.format == "transmission" else "open data",
+            encoding=args.encodage,
+            landlords=args.organismes,
+            progress=advance,
+        )
+    console.print(
+        f"Écrit : {path} ({summary.dwellings:n} logements, {summary.ensembles:n} ensembles, "
+        f"{len(summary.landlords)} organisme(s), millésime {summary.vintage})."
+    )
     return 0
+
+
+def cmd_verifier(args: argparse.Namespace) -> int:
+    from .verification import verify
+
+    problems = verify()
+    for problem in problems:
+        console.print(f"[red]✗[/] {problem}")
+    if not problems:
+        console.print("Déclarations vérifiées : catalogue d'erreurs, schéma RPLS, état des lieux.")
+    return 1 if problems else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -136,8 +181,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench.rpls import run_bench
 
-    return run_bench(data_dir(args.data_dir), args.logements, args.graine, args.garder,
-                     Path(args.cog) if args.cog else None)
+    return run_bench(
+        data_dir(args.data_dir),
+        args.logements,
+        args.graine,
+        args.garder,
+        Path(args.cog) if args.cog else None,
+    )
 
 
 def _dwellings(value: str) -> int:
@@ -149,10 +199,16 @@ def _dwellings(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS,
-                        help="dossier de travail (défaut : $CUS_DATA_DIR ou ./donnees-cus)")
-    parser = argparse.ArgumentParser(prog="cus", parents=[common],
-                                     description="Pilote CUS : conventions d'utilité sociale du logement social.")
+    common.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="dossier de travail (défaut : $CUS_DATA_DIR ou ./donnees-cus)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="cus",
+        parents=[common],
+        description="Pilote CUS : conventions d'utilité sociale du logement social.",
+    )
     parser.add_argument("--version", action="version", version=f"pilote-cus {__version__}")
     sub = parser.add_subparsers(dest="commande", metavar="COMMANDE", required=True)
 
@@ -179,8 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     refs = p.add_subparsers(dest="referentiel", metavar="REFERENTIEL", required=True)
     cog = refs.add_parser("cog", parents=[common], help=f"Code officiel géographique (source : {COG_URL})")
     cog.set_defaults(handler=cmd_referentiel_cog)
-    cog.add_argument("--from", required=True, metavar="DOSSIER",
-                     help="dossier contenant communes_AAAA.csv, commune_epci_AAAA.csv, departements.json, regions.json")
+    cog.add_argument(
+        "--from",
+        required=True,
+        metavar="DOSSIER",
+        help="dossier contenant communes_AAAA.csv, commune_epci_AAAA.csv, departements.json, regions.json",
+    )
     cog.add_argument("--annee", type=int)
 
     p = add("etat-des-lieux", cmd_etat_des_lieux, "ventilations standard du parc (RPLS) par territoire")
@@ -190,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
 
     add("entrepot", cmd_entrepot, "liste les instantanés de l'entrepôt et leur provenance")
+    add("verifier", cmd_verifier, "vérifie les déclarations livrées comme données (schémas, catalogues)")
 
     p = add("synthetique", cmd_synthetique, "écrit le fichier RPLS d'un bailleur synthétique")
     p.add_argument("--logements", type=_dwellings, default=20_000)
@@ -204,8 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--logements", type=_dwellings, default=MAX_DWELLINGS)
     p.add_argument("--graine", type=int, default=7)
     p.add_argument("--garder", action="store_true", help="conserver le fichier généré pour les prochaines mesures")
-    p.add_argument("--cog", metavar="DOSSIER",
-                   help="répartir les logements sur toutes les communes d'un COG (et valider les codes contre lui)")
+    p.add_argument(
+        "--cog",
+        metavar="DOSSIER",
+        help="répartir les logements sur toutes les communes d'un COG (et valider les codes contre lui)",
+    )
     return parser
 
 
@@ -232,8 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the last barrier: no traceback for users
         if os.environ.get("CUS_DEBUG"):
             raise
-        console.print(f"[red]Erreur interne inattendue[/] : {type(error).__name__} : {error}. "
-                      "Relancez avec CUS_DEBUG=1 pour le détail et signalez-la.")
+        console.print(
+            f"[red]Erreur interne inattendue[/] : {type(error).__name__} : {error}. "
+            "Relancez avec CUS_DEBUG=1 pour le détail et signalez-la."
+        )
         return EXIT_INTERNAL
 
 

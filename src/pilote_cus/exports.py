@@ -24,8 +24,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_table(table: pa.Table, fmt: str, output: Path | None, sheet: str,
-                metadata: dict[str, str] | None = None) -> Path | None:
+def write_table(
+    table: pa.Table, fmt: str, output: Path | None, sheet: str, metadata: dict[str, str] | None = None
+) -> Path | None:
     """Write `table`; with no output path, CSV and JSON go to standard output."""
     rows = [[_plain(v) for v in row.values()] for row in table.to_pylist()]
     names = table.column_names
@@ -33,8 +34,10 @@ def write_table(table: pa.Table, fmt: str, output: Path | None, sheet: str,
         if output is None:
             raise ExportError("Le format xlsx demande un fichier de sortie (--sortie FICHIER.xlsx).")
         if len(rows) > XLSX_MAX_ROWS:
-            raise ExportError(f"{len(rows)} lignes : au-delà de la limite d'un classeur XLSX "
-                              f"({XLSX_MAX_ROWS + 1} lignes). Choisissez une maille moins fine ou le format csv.")
+            raise ExportError(
+                f"{len(rows)} lignes : au-delà de la limite d'un classeur XLSX "
+                f"({XLSX_MAX_ROWS + 1} lignes). Choisissez une maille moins fine ou le format csv."
+            )
         book = Workbook(write_only=True)
         data = book.create_sheet(sheet[:31])
         data.append(names)
@@ -62,4 +65,3 @@ def write_table(table: pa.Table, fmt: str, output: Path | None, sheet: str,
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return output
-

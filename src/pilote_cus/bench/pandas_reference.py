@@ -10,8 +10,13 @@ MAILLE_KEYS = {"france": "fr", "region": "reg", "departement": "dep", "epci": "e
 
 
 def read_rpls(path: str, encoding: str) -> pd.DataFrame:
-    return pd.read_csv(path, sep=";", encoding=encoding, dtype={"DEPCOM": str, "MODE": str, "QPV": str,
-                                                                 "SORTIEPATRIM": str, "BAIL": str}, low_memory=False)
+    return pd.read_csv(
+        path,
+        sep=";",
+        encoding=encoding,
+        dtype={"DEPCOM": str, "MODE": str, "QPV": str, "SORTIEPATRIM": str, "BAIL": str},
+        low_memory=False,
+    )
 
 
 def _indicators(df: pd.DataFrame, vintage: int) -> pd.DataFrame:
@@ -29,11 +34,17 @@ def _indicators(df: pd.DataFrame, vintage: int) -> pd.DataFrame:
         ("logements", "total"): np.ones(len(stock)),
         ("type_construction", "collectif"): stock["TYPECONST"] == "C",
         ("type_construction", "individuel"): stock["TYPECONST"] == "I",
-        ("dpe_energie", "A-B-C"): dpe.isin(["A", "B", "C"]), ("dpe_energie", "D"): dpe == "D",
-        ("dpe_energie", "E-F-G"): dpe.isin(["E", "F", "G"]), ("dpe_energie", "inconnu"): dpe.isna(),
-        ("dpe_ges", "A-B-C"): ges.isin(["A", "B", "C"]), ("dpe_ges", "D"): ges == "D",
-        ("dpe_ges", "E-F-G"): ges.isin(["E", "F", "G"]), ("dpe_ges", "inconnu"): ges.isna(),
-        ("pieces", "1-2"): rooms <= 2, ("pieces", "3-4"): rooms.isin([3, 4]), ("pieces", "5+"): rooms >= 5,
+        ("dpe_energie", "A-B-C"): dpe.isin(["A", "B", "C"]),
+        ("dpe_energie", "D"): dpe == "D",
+        ("dpe_energie", "E-F-G"): dpe.isin(["E", "F", "G"]),
+        ("dpe_energie", "inconnu"): dpe.isna(),
+        ("dpe_ges", "A-B-C"): ges.isin(["A", "B", "C"]),
+        ("dpe_ges", "D"): ges == "D",
+        ("dpe_ges", "E-F-G"): ges.isin(["E", "F", "G"]),
+        ("dpe_ges", "inconnu"): ges.isna(),
+        ("pieces", "1-2"): rooms <= 2,
+        ("pieces", "3-4"): rooms.isin([3, 4]),
+        ("pieces", "5+"): rooms >= 5,
         ("qpv", "qpv"): (stock["QPV"] == "1") | stock["QPV"].str.startswith("Q", na=False),
         ("periode_construction", "avant-1949"): year < 1949,
         ("periode_construction", "1949-1974"): year.between(1949, 1974),
@@ -42,8 +53,10 @@ def _indicators(df: pd.DataFrame, vintage: int) -> pd.DataFrame:
         ("periode_construction", "2010-2019"): year.between(2010, 2019),
         ("periode_construction", "2020-et-apres"): year >= 2020,
         ("periode_construction", "inconnue"): year.isna(),
-        ("loyer_m2", "n"): rent.where(rented_known, 0), ("loyer_m2", "d"): surface.where(rented_known, 0),
-        ("vacance", "n"): mode == "2", ("vacance", "d"): mode.isin(["1", "2"]),
+        ("loyer_m2", "n"): rent.where(rented_known, 0),
+        ("loyer_m2", "d"): surface.where(rented_known, 0),
+        ("vacance", "n"): mode == "2",
+        ("vacance", "d"): mode.isin(["1", "2"]),
         ("vacance_plus_3_mois", "n"): (mode == "2") & (stock["DUREEVACANCE"] > 3),
         ("mobilite", "n"): (mode == "1") & not_new & (lease_year == vintage - 1),
         ("mobilite", "d"): (mode == "1") & not_new,
@@ -66,15 +79,46 @@ def state_of_play(df: pd.DataFrame, geo: pd.DataFrame, vintage: int) -> pd.DataF
             variable, modality = column.split("|")
             if modality in ("n", "d"):
                 continue
-            out.append(pd.DataFrame({"maille": maille, "code": grouped.index, "variable": variable,
-                                     "modalite": modality, "nombre": grouped[column],
-                                     "part": (100 * grouped[column] / total).round(2)}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "maille": maille,
+                        "code": grouped.index,
+                        "variable": variable,
+                        "modalite": modality,
+                        "nombre": grouped[column],
+                        "part": (100 * grouped[column] / total).round(2),
+                    }
+                )
+            )
         rent = (grouped["loyer_m2|n"] / grouped["loyer_m2|d"]).round(2)
-        out.append(pd.DataFrame({"maille": maille, "code": grouped.index, "variable": "loyer_m2",
-                                 "modalite": "moyen", "nombre": rent, "part": np.nan}))
-        for variable, den in (("vacance", "vacance|d"), ("vacance_plus_3_mois", "vacance|d"),
-                              ("mobilite", "mobilite|d")):
-            out.append(pd.DataFrame({"maille": maille, "code": grouped.index, "variable": variable,
-                                     "modalite": "taux", "nombre": grouped[f"{variable}|n"],
-                                     "part": (100 * grouped[f"{variable}|n"] / grouped[den]).round(2)}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "maille": maille,
+                    "code": grouped.index,
+                    "variable": "loyer_m2",
+                    "modalite": "moyen",
+                    "nombre": rent,
+                    "part": np.nan,
+                }
+            )
+        )
+        for variable, den in (
+            ("vacance", "vacance|d"),
+            ("vacance_plus_3_mois", "vacance|d"),
+            ("mobilite", "mobilite|d"),
+        ):
+            out.append(
+                pd.DataFrame(
+                    {
+                        "maille": maille,
+                        "code": grouped.index,
+                        "variable": variable,
+                        "modalite": "taux",
+                        "nombre": grouped[f"{variable}|n"],
+                        "part": (100 * grouped[f"{variable}|n"] / grouped[den]).round(2),
+                    }
+                )
+            )
     return pd.concat(out, ignore_index=True)

@@ -18,9 +18,9 @@ import psutil
 from rich.table import Table
 
 from ..entrepot.entrepot import Warehouse
+from ..geographie.referentiel import load_cog
 from ..patrimoine import etat_des_lieux
 from ..patrimoine.import_rpls import import_rpls
-from ..geographie.referentiel import load_cog
 from ..patrimoine.synthetique import generate_rpls, places_from_cog
 from ..progression import Steps, console
 from . import pandas_reference
@@ -89,16 +89,24 @@ def run_bench(root: Path, dwellings: int, seed: int, keep: bool, cog: Path | Non
     geography = "cog" if cog else "repertoire-integre"
     source = work / f"rpls-opendata-{VINTAGE}-{dwellings}-{seed}-{geography}.csv"
     where = "toutes les communes du COG, selon leur population" if cog else "les communes du répertoire intégré"
-    console.print(f"[bold]Banc d'essai[/] : {dwellings:n} logements répartis sur {where}, "
-                  "fichier Latin-1 au format open data.")
+    console.print(
+        f"[bold]Banc d'essai[/] : {dwellings:n} logements répartis sur {where}, fichier Latin-1 au format open data."
+    )
     figures: dict[str, Measure] = {}
     with Steps() as steps:
         warehouse = Warehouse(work / f"entrepot-{datetime.now():%Y%m%d%H%M%S}")
         places = places_from_cog(load_cog(warehouse, cog).table("communes")) if cog else None
         if not source.exists():
             with steps.step("Génération du fichier national", dwellings) as advance, measured() as m:
-                generate_rpls(source, dwellings, seed, vintage=VINTAGE, encoding="latin-1", progress=advance,
-                              places=places)
+                generate_rpls(
+                    source,
+                    dwellings,
+                    seed,
+                    vintage=VINTAGE,
+                    encoding="latin-1",
+                    progress=advance,
+                    places=places,
+                )
             figures["génération du fichier"] = m
         try:
             with measured() as m:
@@ -121,7 +129,6 @@ def run_bench(root: Path, dwellings: int, seed: int, keep: bool, cog: Path | Non
 
             figures["pandas : état des lieux en mémoire, 5 mailles"] = _best_of(2, theirs)
             differences = _compare(ours_holder["t"], theirs_holder["t"])
-            del frame
         finally:
             shutil.rmtree(warehouse.root.parent, ignore_errors=True)
     if not keep:
@@ -159,11 +166,22 @@ def _report(work: Path, dwellings: int, figures: dict[str, Measure], differences
     console.print(ratio_table)
     console.print(f"Écarts de résultats Pilote CUS / pandas : {differences} ligne(s).")
     output = work / f"resultats-{datetime.now():%Y%m%d-%H%M%S}.json"
-    output.write_text(json.dumps({
-        "logements": dwellings, "taille_fichier_octets": size,
-        "mesures": {k: {"secondes": round(m.seconds, 3), "memoire_max_octets": m.peak_bytes, **m.extra}
-                    for k, m in figures.items()},
-        "rapports": {k: round(v, 2) for k, v in ratios.items()}, "ecarts": differences,
-    }, ensure_ascii=False, indent=2), encoding="utf-8")
+    output.write_text(
+        json.dumps(
+            {
+                "logements": dwellings,
+                "taille_fichier_octets": size,
+                "mesures": {
+                    k: {"secondes": round(m.seconds, 3), "memoire_max_octets": m.peak_bytes, **m.extra}
+                    for k, m in figures.items()
+                },
+                "rapports": {k: round(v, 2) for k, v in ratios.items()},
+                "ecarts": differences,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     console.print(f"Résultats : {output}")
     return 0 if differences == 0 else 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -18,7 +19,7 @@ from ..entrepot.entrepot import Snapshot, Warehouse
 
 COG_URL = "https://www.data.gouv.fr/fr/datasets/decoupage-administratif-communal-francais-issu-d-openstreetmap/"
 FRANCE = ("FR", "France")
-COMMUNE_PATTERN = r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5])[0-9]{3}$|^97[1-6][0-9]{2}$"
+COMMUNE_PATTERN = r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5])[0-9]{3}$|^97[12346][0-9]{2}$"
 COMMUNE_KINDS = ("commune-actuelle", "arrondissement-municipal")
 
 
@@ -108,7 +109,10 @@ def load_cog(warehouse: Warehouse, folder: Path, year: int | None = None) -> Sna
     kinds = ", ".join(f"'{k}'" for k in COMMUNE_KINDS)
     header = con.sql(f"SELECT * FROM read_csv('{communes}', all_varchar=true) LIMIT 0").columns
     population = "population" if "population" in header else "NULL"
-    provenance = {"dossier": str(folder), "fichiers": [p.name for p in (communes, epci, departements, regions)]}
+    provenance: dict[str, Any] = {
+        "dossier": str(folder),
+        "fichiers": [p.name for p in (communes, epci, departements, regions)],
+    }
     with warehouse.lock(), warehouse.new_snapshot("cog", year, provenance) as target:
         con.sql(f"""
             CREATE TABLE c AS
@@ -156,8 +160,10 @@ def register_geography(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, vin
         (c.code, c.nom, c.departement, gaz.departements[c.departement]["region"], c.epci, gaz.epci[c.epci])
         for c in gaz.communes
     ]
-    con.sql("CREATE OR REPLACE TEMP TABLE geo_communes (code VARCHAR, libelle VARCHAR, dep VARCHAR, reg VARCHAR,"
-            " epci VARCHAR, epci_libelle VARCHAR)")
+    con.sql(
+        "CREATE OR REPLACE TEMP TABLE geo_communes (code VARCHAR, libelle VARCHAR, dep VARCHAR, reg VARCHAR,"
+        " epci VARCHAR, epci_libelle VARCHAR)"
+    )
     con.executemany("INSERT INTO geo_communes VALUES (?, ?, ?, ?, ?, ?)", rows)
     con.sql("CREATE OR REPLACE TEMP TABLE geo_departements (code VARCHAR, libelle VARCHAR, reg VARCHAR)")
     con.executemany(

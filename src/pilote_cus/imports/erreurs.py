@@ -81,9 +81,7 @@ class ErrorReport:
             writer = csv.writer(handle, delimiter=";")
             writer.writerow(["fichier", "ligne", "colonne", "valeur", "code", "message"])
             for a in self.sorted_anomalies():
-                writer.writerow(
-                    [self.file_name, a.line or "", a.column or "", a.value or "", a.code, a.message]
-                )
+                writer.writerow([self.file_name, a.line or "", a.column or "", a.value or "", a.code, a.message])
         return path
 
 

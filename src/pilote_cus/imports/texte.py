@@ -109,7 +109,7 @@ def sniff_text_file(path: Path) -> TextHead:
             raise UnreadableFile(Anomaly("FICHIER_BINAIRE", f"{name} n'est pas un fichier CSV : c'est un {label}.", 1))
     _nul_check(name, head, 0)
     has_bom = head.startswith(UTF8_BOM)
-    body = head[len(UTF8_BOM):] if has_bom else head
+    body = head[len(UTF8_BOM) :] if has_bom else head
     try:
         codecs.getincrementaldecoder("utf-8")().decode(body)
         encoding = "utf-8"

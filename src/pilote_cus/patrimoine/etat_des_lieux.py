@@ -4,16 +4,15 @@ Aggregates are computed once per commune (one pass over the snapshot), then summ
 other mailles: every statistic is a count or a ratio of sums, so the roll-up is exact.
 """
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from ..declarations import load
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import DEPARTEMENT_SQL, FRANCE, register_geography
 
@@ -51,8 +50,7 @@ class Declaration(BaseModel):
 
 @cache
 def declaration() -> Declaration:
-    text = resources.files(__package__).joinpath("etat_des_lieux.toml").read_text(encoding="utf-8")
-    return Declaration.model_validate(tomllib.loads(text))
+    return load(Declaration, __package__, "etat_des_lieux.toml")
 
 
 @dataclass
@@ -74,58 +72,83 @@ def _territories() -> dict[str, tuple[str, str]]:
     }
 
 
-def compute(warehouse: Warehouse, mailles: tuple[str, ...] = MAILLES, vintage: int | None = None,
-            con: duckdb.DuckDBPyConnection | None = None) -> StateOfPlay:
+def compute(
+    warehouse: Warehouse,
+    mailles: tuple[str, ...] = MAILLES,
+    vintage: int | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> StateOfPlay:
     snapshot = warehouse.current("rpls", vintage)
     con = con or duckdb.connect()
     decl = declaration()
     logements = f"read_parquet('{snapshot.table('logements')}')"
     required = sorted({c for r in decl.ratios for c in r.requiert})
-    filled = dict(zip(required, con.sql(
-        f"SELECT {', '.join(f'count({c})' for c in required)} FROM {logements}").fetchone() or (), strict=True))
+    filled = dict(
+        zip(
+            required,
+            con.sql(f"SELECT {', '.join(f'count({c})' for c in required)} FROM {logements}").fetchone() or (),
+            strict=True,
+        )
+    )
     ratios = [r for r in decl.ratios if all(filled.get(c) for c in r.requiert)]
-    notes = [f"{r.variable}/{r.modalite} non calculé : données absentes ({', '.join(r.requiert)})"
-             for r in decl.ratios if r not in ratios]
+    notes = [
+        f"{r.variable}/{r.modalite} non calculé : données absentes ({', '.join(r.requiert)})"
+        for r in decl.ratios
+        if r not in ratios
+    ]
     previous = str(snapshot.vintage - 1)
 
     # One pass for the breakdowns: each variable becomes a small modality number, counted per commune
     # with one grouping set per variable; a second pass sums the ratios' numerators and denominators.
     breakdowns = decl.repartitions
-    cases = [f"CASE {' '.join(f'WHEN {m.condition} THEN {j}' for j, m in enumerate(b.modalites))} END::UTINYINT AS v{i}"
-             for i, b in enumerate(breakdowns)]
+    cases = [
+        f"CASE {' '.join(f'WHEN {m.condition} THEN {j}' for j, m in enumerate(b.modalites))} END::UTINYINT AS v{i}"
+        for i, b in enumerate(breakdowns)
+    ]
     variables = [f"v{i}" for i in range(len(breakdowns))]
     sets = ", ".join(f"(depcom, {v})" for v in variables)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE comptes AS
-        SELECT depcom, GROUPING({', '.join(variables)}) AS ensemble, {', '.join(variables)}, count(*) AS n
-        FROM (SELECT depcom, {', '.join(cases)} FROM {logements} WHERE en_stock)
+        SELECT depcom, GROUPING({", ".join(variables)}) AS ensemble, {", ".join(variables)}, count(*) AS n
+        FROM (SELECT depcom, {", ".join(cases)} FROM {logements} WHERE en_stock)
         GROUP BY GROUPING SETS ({sets})""")
     all_bits = (1 << len(breakdowns)) - 1
-    pivot = [f"sum(n) FILTER (WHERE ensemble = {all_bits ^ (1 << (len(breakdowns) - 1 - i))} AND v{i} = {j}) AS r{i}_{j}"
-             for i, b in enumerate(breakdowns) for j in range(len(b.modalites))]
+    pivot = [
+        f"sum(n) FILTER (WHERE ensemble = {all_bits ^ (1 << (len(breakdowns) - 1 - i))} AND v{i} = {j}) AS r{i}_{j}"
+        for i, b in enumerate(breakdowns)
+        for j in range(len(b.modalites))
+    ]
     ratio_sums = []
     for k, r in enumerate(ratios):
         ratio_sums.append(f"{r.numerateur.format(annee_precedente=previous)} AS q{k}_n")
         ratio_sums.append(f"{r.denominateur.format(annee_precedente=previous)} AS q{k}_d")
-    stats = [a.rsplit(" AS ", 1)[1] for a in pivot + ratio_sums]
+    pivot_names = [a.rsplit(" AS ", 1)[1] for a in pivot]
+    stats = pivot_names + [a.rsplit(" AS ", 1)[1] for a in ratio_sums]
     geography = register_geography(con, warehouse, snapshot.vintage)
-    ratio_part = (f"SELECT depcom, any_value(libcom) AS libcom{''.join(', ' + a for a in ratio_sums)} "
-                  f"FROM {logements} WHERE en_stock GROUP BY depcom")
+    ratio_part = f"SELECT depcom{''.join(', ' + a for a in ratio_sums)} FROM {logements} WHERE en_stock GROUP BY depcom"
+    counts = ", ".join(f"coalesce({name}, 0) AS {name}" for name in pivot_names)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg AS
-        SELECT q.*, {', '.join(f'coalesce({a.rsplit(" AS ", 1)[1]}, 0) AS {a.rsplit(" AS ", 1)[1]}' for a in pivot)}
+        SELECT q.*, {counts}
         FROM ({ratio_part}) q
-        JOIN (SELECT depcom, {', '.join(pivot)} FROM comptes GROUP BY depcom) c USING (depcom)""")
+        JOIN (SELECT depcom, {", ".join(pivot)} FROM comptes GROUP BY depcom) c USING (depcom)""")
+    departement = DEPARTEMENT_SQL.format(c="a.depcom")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_geo AS
-        SELECT a.*, coalesce(g.libelle, a.libcom) AS lib_commune,
-               coalesce(g.dep, {DEPARTEMENT_SQL.format(c='a.depcom')}) AS code_dep, d.libelle AS lib_dep,
+        SELECT a.*, g.libelle AS lib_commune,
+               coalesce(g.dep, {departement}) AS code_dep, d.libelle AS lib_dep,
                coalesce(g.reg, d.reg) AS code_reg, r.libelle AS lib_reg,
                g.epci AS code_epci, g.epci_libelle AS lib_epci
         FROM agg a
         LEFT JOIN geo_communes g ON g.code = a.depcom
-        LEFT JOIN geo_departements d ON d.code = coalesce(g.dep, {DEPARTEMENT_SQL.format(c='a.depcom')})
+        LEFT JOIN geo_departements d ON d.code = coalesce(g.dep, {departement})
         LEFT JOIN geo_regions r ON r.code = coalesce(g.reg, d.reg)""")
+    # communes absent from the geography keep the name the file gives them
+    con.execute(f"""
+        UPDATE agg_geo SET lib_commune = n.libcom
+        FROM (SELECT depcom, any_value(libcom) AS libcom FROM {logements}
+              WHERE depcom IN (SELECT depcom FROM agg_geo WHERE lib_commune IS NULL) GROUP BY depcom) n
+        WHERE agg_geo.depcom = n.depcom""")
     territories = _territories()
     sums = ", ".join(f"sum({s}) AS {s}" for s in stats)
     per_maille = " UNION ALL ".join(
@@ -135,8 +158,10 @@ def compute(warehouse: Warehouse, mailles: tuple[str, ...] = MAILLES, vintage: i
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE par_maille AS {per_maille}")
     missing = con.sql("SELECT maille, sum(r0_0) FROM par_maille WHERE code IS NULL GROUP BY 1").fetchall()
-    notes += [f"maille {m} : {int(n)} logement(s) sans territoire connu (chargez le COG : cus referentiel cog)"
-              for m, n in missing]
+    notes += [
+        f"maille {m} : {int(n)} logement(s) sans territoire connu (chargez le COG : cus referentiel cog)"
+        for m, n in missing
+    ]
 
     branches = []
     order = 0
@@ -145,16 +170,21 @@ def compute(warehouse: Warehouse, mailles: tuple[str, ...] = MAILLES, vintage: i
             branches.append(
                 f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{b.variable}' AS variable, "
                 f"'{m.code}' AS modalite, CAST(r{i}_{j} AS DOUBLE) AS nombre, "
-                f"round(100.0 * r{i}_{j} / nullif(r0_0, 0), 2) AS part FROM par_maille")
+                f"round(100.0 * r{i}_{j} / nullif(r0_0, 0), 2) AS part FROM par_maille"
+            )
             order += 1
     for k, r in enumerate(ratios):
         if r.sortie == "taux":
-            value, share = f"CAST(coalesce(q{k}_n, 0) AS DOUBLE)", f"round(100.0 * q{k}_n / nullif(q{k}_d, 0), 2)"
+            value, share = (
+                f"CAST(coalesce(q{k}_n, 0) AS DOUBLE)",
+                f"round(100.0 * q{k}_n / nullif(q{k}_d, 0), 2)",
+            )
         else:
             value, share = f"round(q{k}_n / nullif(q{k}_d, 0), 2)", "CAST(NULL AS DOUBLE)"
         branches.append(
             f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{r.variable}' AS variable, "
-            f"'{r.modalite}' AS modalite, {value} AS nombre, {share} AS part FROM par_maille")
+            f"'{r.modalite}' AS modalite, {value} AS nombre, {share} AS part FROM par_maille"
+        )
         order += 1
     table = con.sql(
         f"SELECT {', '.join(COLUMNS)} FROM ({' UNION ALL '.join(branches)}) "

@@ -28,8 +28,12 @@ ANOMALY_SENTINEL = "PILOTE_CUS_ANOMALIE"
 MEMORY_LIMIT = "5GB"
 SQL_TYPES = {"entier": "INTEGER", "decimal": "DOUBLE", "annee": "SMALLINT", "mois_annee": "DATE"}
 DERIVED = ("organisme_id", "ensemble_id", "batiment_id", "departement", "en_qpv", "en_stock")
-_REJECT_CODES = {"MISSING COLUMNS": "NOMBRE_CHAMPS", "TOO MANY COLUMNS": "NOMBRE_CHAMPS",
-                 "UNQUOTED VALUE": "GUILLEMETS", "INVALID UNICODE": "ENCODAGE_MIXTE"}
+_REJECT_CODES = {
+    "MISSING COLUMNS": "NOMBRE_CHAMPS",
+    "TOO MANY COLUMNS": "NOMBRE_CHAMPS",
+    "UNQUOTED VALUE": "GUILLEMETS",
+    "INVALID UNICODE": "ENCODAGE_MIXTE",
+}
 
 
 @dataclass
@@ -55,8 +59,12 @@ def _vintage_from(path: Path, explicit: int | None, report: ErrorReport) -> int:
     found = re.search(r"(?<!\d)(20[0-9]{2})(?!\d)", path.name)
     if found:
         return int(found.group(1))
-    report.add(Anomaly("MILLESIME_INCONNU", f"{path.name} : millésime introuvable dans le nom du fichier ; "
-                       "indiquez-le avec --millesime AAAA."))
+    report.add(
+        Anomaly(
+            "MILLESIME_INCONNU",
+            f"{path.name} : millésime introuvable dans le nom du fichier ; indiquez-le avec --millesime AAAA.",
+        )
+    )
     return 0
 
 
@@ -72,33 +80,61 @@ def detect_layout(text: TextHead, schema: RplsSchema, vintage: int | None, repor
     if ";" not in line and any(sep in line for sep in (",", "\t", "|")):
         sep = next(s for s in (",", "\t", "|") if s in line)
         shown = {"\t": "tabulation"}.get(sep, f"« {sep} »")
-        report.add(Anomaly("SEPARATEUR_INCORRECT", f"La première ligne est séparée par {shown} et non par "
-                           "des points-virgules.", 1, None, line[:200]))
+        report.add(
+            Anomaly(
+                "SEPARATEUR_INCORRECT",
+                f"La première ligne est séparée par {shown} et non par des points-virgules.",
+                1,
+                None,
+                line[:200],
+            )
+        )
     else:
-        report.add(Anomaly("FORMAT_INCONNU", "La première ligne n'est ni un en-tête de colonnes RPLS ni un "
-                           "en-tête de fichier de transmission.", 1, None, line[:200]))
+        report.add(
+            Anomaly(
+                "FORMAT_INCONNU",
+                "La première ligne n'est ni un en-tête de colonnes RPLS ni un en-tête de fichier de transmission.",
+                1,
+                None,
+                line[:200],
+            )
+        )
     return None
 
 
-def _open_data_layout(path: Path, fields: list[str], schema: RplsSchema, vintage: int | None,
-                      report: ErrorReport) -> Layout:
+def _open_data_layout(
+    path: Path, fields: list[str], schema: RplsSchema, vintage: int | None, report: ErrorReport
+) -> Layout:
     if fields and fields[-1] == "":  # lines ending with a separator
         fields[-1] = "__FIN_DE_LIGNE"
     names: list[str] = []
     for index, name in enumerate(fields, start=1):
         if not name:
-            report.add(Anomaly("COLONNE_SANS_NOM", f"La colonne n° {index} de l'en-tête n'a pas de nom.", 1,
-                               f"n° {index}"))
+            report.add(
+                Anomaly(
+                    "COLONNE_SANS_NOM",
+                    f"La colonne n° {index} de l'en-tête n'a pas de nom.",
+                    1,
+                    f"n° {index}",
+                )
+            )
             name = f"__SANS_NOM_{index}"
         elif name in names:
-            report.add(Anomaly("COLONNE_EN_DOUBLE", f"La colonne {name} apparaît plusieurs fois dans l'en-tête.",
-                               1, name))
+            report.add(
+                Anomaly("COLONNE_EN_DOUBLE", f"La colonne {name} apparaît plusieurs fois dans l'en-tête.", 1, name)
+            )
             name = f"{name}__{index}"
         names.append(name)
     for column in schema.colonnes:
         if column.colonne_obligatoire and column.nom not in names:
-            report.add(Anomaly("COLONNE_MANQUANTE", f"La colonne obligatoire {column.nom} ({column.libelle}) "
-                               "est absente de l'en-tête.", 1, column.nom))
+            report.add(
+                Anomaly(
+                    "COLONNE_MANQUANTE",
+                    f"La colonne obligatoire {column.nom} ({column.libelle}) est absente de l'en-tête.",
+                    1,
+                    column.nom,
+                )
+            )
     return Layout("open data", names, _vintage_from(path, vintage, report))
 
 
@@ -121,6 +157,7 @@ def _transmission_layout(fields: list[str], schema: RplsSchema, report: ErrorRep
 
 
 # --- SQL built from the schema -------------------------------------------------------------
+
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -168,12 +205,21 @@ def _checks(column: Column, v: str, t: str, vintage: int) -> list[tuple[str, str
     elif kind == "annee":
         checks.append(("ANNEE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < 1600 OR {t} > {vintage})"))
     elif kind == "mois_annee":
-        checks.append(("DATE_INVALIDE", f"{given} AND ({t} IS NULL OR {t} < DATE '1900-01-01' "
-                                        f"OR {t} > DATE '{vintage}-01-01')"))
+        checks.append(
+            (
+                "DATE_INVALIDE",
+                f"{given} AND ({t} IS NULL OR {t} < DATE '1900-01-01' OR {t} > DATE '{vintage}-01-01')",
+            )
+        )
     elif kind == "commune":
         checks.append(("COMMUNE_INVALIDE", f"{given} AND NOT regexp_full_match({v}, '{COMMUNE_PATTERN}')"))
     elif kind == "qpv":
-        checks.append(("QPV_INVALIDE", f"{given} AND {v} NOT IN ('1', '2') AND NOT regexp_full_match({v}, '{QPV_PATTERN}')"))
+        checks.append(
+            (
+                "QPV_INVALIDE",
+                f"{given} AND {v} NOT IN ('1', '2') AND NOT regexp_full_match({v}, '{QPV_PATTERN}')",
+            )
+        )
     if kind in ("entier", "decimal") and (column.minimum is not None or column.maximum is not None):
         low = column.minimum if column.minimum is not None else "-infinity"
         high = column.maximum if column.maximum is not None else "infinity"
@@ -194,18 +240,23 @@ class ValidationSql:
 
     def copy_to_parquet(self, target: Path) -> str:
         """Fast path: stream the file into Parquet, stopping at the first row with an anomaly."""
-        return (f"COPY ({self.source} SELECT {', '.join(self.outputs)} FROM t "
-                f"WHERE CASE WHEN {self.any_error} THEN error('{ANOMALY_SENTINEL}') ELSE true END) "
-                f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        return (
+            f"COPY ({self.source} SELECT {', '.join(self.outputs)} FROM t "
+            f"WHERE CASE WHEN {self.any_error} THEN error('{ANOMALY_SENTINEL}') ELSE true END) "
+            f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+        )
 
     def ordered_table(self) -> str:
         """Slow path, when the file is refused: one row per accepted record, in file order."""
-        return (f"CREATE TABLE brut AS {self.source} SELECT {self.ident} AS ident_rep, {self.commune} AS depcom, "
-                f"CASE WHEN {self.any_error} THEN {self.errors} END AS _erreurs FROM t")
+        return (
+            f"CREATE TABLE brut AS {self.source} SELECT {self.ident} AS ident_rep, {self.commune} AS depcom, "
+            f"CASE WHEN {self.any_error} THEN {self.errors} END AS _erreurs FROM t"
+        )
 
 
-def build_validation_sql(path: Path, encoding: str, layout: Layout, schema: RplsSchema,
-                         organisme: str | None) -> ValidationSql:
+def build_validation_sql(
+    path: Path, encoding: str, layout: Layout, schema: RplsSchema, organisme: str | None
+) -> ValidationSql:
     known = schema.by_name()
     present = [known[n] for n in layout.file_columns if n in known]
     extras = [n for n in layout.file_columns if n not in known and not n.startswith("__")]
@@ -217,12 +268,14 @@ def build_validation_sql(path: Path, encoding: str, layout: Layout, schema: Rpls
         "null_padding=false, all_varchar=true)"
     )
     typed = ", ".join(f"{_typed(c, _quote(c.nom))} AS {_quote(c.nom + '__t')}" for c in present)
-    checks = [(c, code, cond) for c in present
-              for code, cond in _checks(c, _quote(c.nom), _quote(c.nom + "__t"), layout.vintage)]
+    checks = [
+        (c, code, cond)
+        for c in present
+        for code, cond in _checks(c, _quote(c.nom), _quote(c.nom + "__t"), layout.vintage)
+    ]
     any_error = " OR ".join(f"({cond})" for _, _, cond in checks) or "false"
     items = ", ".join(
-        f"CASE WHEN {cond} THEN {{'c': '{c.nom}', 'e': '{code}', 'v': {_quote(c.nom)}}} END"
-        for c, code, cond in checks
+        f"CASE WHEN {cond} THEN {{'c': '{c.nom}', 'e': '{code}', 'v': {_quote(c.nom)}}} END" for c, code, cond in checks
     )
 
     def ref(name: str) -> str:
@@ -234,8 +287,10 @@ def build_validation_sql(path: Path, encoding: str, layout: Layout, schema: Rpls
         fallback = "'" + (organisme or "INCONNU").replace("'", "''") + "'"
         organisme_sql = f"coalesce({ref('SIRET')}, {fallback})"
     ensemble_key = f"concat_ws('|', {organisme_sql}, {ref('DEPCOM')}, coalesce({ref('COMPLGEO')}, {ref('NOMVOIE')}))"
-    building_key = (f"concat_ws('|', {ensemble_key}, coalesce({ref('IMMEU')}, concat_ws(' ', {ref('BAT')}, "
-                    f"{ref('NUMVOIE')}, {ref('TYPVOIE')}, {ref('NOMVOIE')})))")
+    building_key = (
+        f"concat_ws('|', {ensemble_key}, coalesce({ref('IMMEU')}, concat_ws(' ', {ref('BAT')}, "
+        f"{ref('NUMVOIE')}, {ref('TYPVOIE')}, {ref('NOMVOIE')})))"
+    )
     qpv = ref("QPV")
     exit_code = ref("SORTIEPATRIM")
     outputs = [f"{ref(c.nom)}::{SQL_TYPES.get(c.type, 'VARCHAR')} AS {_quote(c.field)}" for c in schema.colonnes]
@@ -264,6 +319,7 @@ def _extra_field(name: str) -> str:
 
 
 # --- collecting anomalies -------------------------------------------------------------------
+
 
 class _LineMap:
     """Maps the n-th accepted record to the line where it starts in the file.
@@ -322,8 +378,16 @@ def _message(column: Column | None, code: str, value: Any, vintage: int) -> str:
     return f"{label} = {shown} : {title}{detail}."
 
 
-def _collect(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, layout: Layout, schema: RplsSchema,
-             report: ErrorReport, cog: Snapshot | None, exact_lines: bool) -> None:
+def _collect(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    encoding: str,
+    layout: Layout,
+    schema: RplsSchema,
+    report: ErrorReport,
+    cog: Snapshot | None,
+    exact_lines: bool,
+) -> None:
     """Build the full report from the ordered table `brut` and DuckDB's rejected lines."""
     limit = 100_000
     rejects = con.sql(
@@ -333,8 +397,11 @@ def _collect(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, layout: 
     for line, kind, message, raw in rejects:
         code = _REJECT_CODES.get(kind, "LIGNE_ILLISIBLE")
         found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
-        text = (f"{found.group(2)} champ(s) au lieu de {found.group(1)}." if found and code == "NOMBRE_CHAMPS"
-                else catalogue()[code].titre + ".")
+        text = (
+            f"{found.group(2)} champ(s) au lieu de {found.group(1)}."
+            if found and code == "NOMBRE_CHAMPS"
+            else catalogue()[code].titre + "."
+        )
         report.add(Anomaly(code, f"Ligne {line} : {text}", line, None, (raw or "")[:200]))
     lines = _LineMap(path, encoding, [r[0] for r in rejects], exact_lines)
     columns = schema.by_name()
@@ -348,10 +415,11 @@ def _collect(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, layout: 
         ).fetchall()
         if code == "VALEUR_MANQUANTE":  # blank values are shown as empty
             rows = [(r, c, None) for r, c, _ in rows]
-        report.add_counted([
-            Anomaly(code, _message(columns.get(c), code, v, layout.vintage), lines.line(r), c, v)
-            for r, c, v in rows
-        ], code, total)
+        report.add_counted(
+            [Anomaly(code, _message(columns.get(c), code, v, layout.vintage), lines.line(r), c, v) for r, c, v in rows],
+            code,
+            total,
+        )
 
     duplicates = con.sql(
         "SELECT ident_rep, list(rowid ORDER BY rowid) FROM brut WHERE ident_rep IS NOT NULL "
@@ -360,19 +428,38 @@ def _collect(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, layout: 
     for ident, rows in duplicates:
         first = lines.line(rows[0])
         for row in rows[1:]:
-            report.add(Anomaly("IDENTIFIANT_EN_DOUBLE", f"IDENT_REP = « {ident} » figure déjà à la ligne {first}.",
-                               lines.line(row), "IDENT_REP", ident))
+            report.add(
+                Anomaly(
+                    "IDENTIFIANT_EN_DOUBLE",
+                    f"IDENT_REP = « {ident} » figure déjà à la ligne {first}.",
+                    lines.line(row),
+                    "IDENT_REP",
+                    ident,
+                )
+            )
 
     if cog is not None:
-        unknown = (f"FROM brut WHERE regexp_full_match(depcom, '{COMMUNE_PATTERN}') AND depcom NOT IN "
-                   f"(SELECT code FROM read_parquet('{cog.table('communes')}'))")
+        unknown = (
+            f"FROM brut WHERE regexp_full_match(depcom, '{COMMUNE_PATTERN}') AND depcom NOT IN "
+            f"(SELECT code FROM read_parquet('{cog.table('communes')}'))"
+        )
         total_row = con.sql(f"SELECT count(*) {unknown}").fetchone()
         if total_row and total_row[0]:
             rows = con.sql(f"SELECT rowid, depcom {unknown} ORDER BY rowid LIMIT {limit}").fetchall()
-            report.add_counted([
-                Anomaly("COMMUNE_INCONNUE", f"DEPCOM = « {v} » : commune absente du COG {cog.vintage}.",
-                        lines.line(r), "DEPCOM", v) for r, v in rows
-            ], "COMMUNE_INCONNUE", total_row[0])
+            report.add_counted(
+                [
+                    Anomaly(
+                        "COMMUNE_INCONNUE",
+                        f"DEPCOM = « {v} » : commune absente du COG {cog.vintage}.",
+                        lines.line(r),
+                        "DEPCOM",
+                        v,
+                    )
+                    for r, v in rows
+                ],
+                "COMMUNE_INCONNUE",
+                total_row[0],
+            )
 
     accepted_row = con.sql("SELECT count(*) FROM brut").fetchone()
     accepted = accepted_row[0] if accepted_row else 0
@@ -383,12 +470,19 @@ def _check_counts(layout: Layout, accepted: int, rejected: int, report: ErrorRep
     if accepted == 0 and not rejected:
         report.add(Anomaly("AUCUN_LOGEMENT", "Le fichier ne contient aucune ligne de logement.", 2))
     if layout.declared_count is not None and layout.declared_count != accepted + rejected:
-        report.add(Anomaly("NOMBRE_ENREGISTREMENTS", f"L'en-tête annonce {layout.declared_count} logement(s), "
-                           f"le fichier en contient {accepted + rejected}.", 1, "nombre_enregistrements",
-                           str(layout.declared_count)))
+        report.add(
+            Anomaly(
+                "NOMBRE_ENREGISTREMENTS",
+                f"L'en-tête annonce {layout.declared_count} logement(s), le fichier en contient {accepted + rejected}.",
+                1,
+                "nombre_enregistrements",
+                str(layout.declared_count),
+            )
+        )
 
 
 # --- the import itself ---------------------------------------------------------------------
+
 
 @dataclass
 class ImportResult:
@@ -421,16 +515,19 @@ def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: L
         if rejected and rejected[0]:
             return False
         data = f"read_parquet('{target}')"
-        checks = [f"SELECT count(*) = 0 FROM (SELECT ident_rep FROM {data} GROUP BY 1 HAVING count(*) > 1)"]
-        if cog is not None:
-            checks.append(f"SELECT count(*) = 0 FROM {data} WHERE depcom NOT IN "
-                          f"(SELECT code FROM read_parquet('{cog.table('communes')}'))")
-        if not all((con.sql(check).fetchone() or (False,))[0] for check in checks):
-            return False
-        accepted = con.sql(f"SELECT count(*) FROM {data}").fetchone()
+        unknown_communes = (
+            f"(SELECT count(*) FROM {data} WHERE depcom NOT IN "
+            f"(SELECT code FROM read_parquet('{cog.table('communes')}')))"
+            if cog
+            else "0"
+        )
+        row = con.sql(f"""
+            SELECT (SELECT count(*) FROM (SELECT ident_rep FROM {data} GROUP BY 1 HAVING count(*) > 1)),
+                   {unknown_communes}, (SELECT count(*) FROM {data})""").fetchone()
+        duplicates, unknown, accepted = row if row else (1, 1, 0)
         probe = ErrorReport("")
-        _check_counts(layout, accepted[0] if accepted else 0, 0, probe)
-        return not probe
+        _check_counts(layout, accepted, 0, probe)
+        return duplicates == 0 and unknown == 0 and not probe
     finally:
         con.close()
 
@@ -444,8 +541,16 @@ def _irregular(path: Path) -> bool:
     return False
 
 
-def _slow_pass(path: Path, encoding: str, sql: ValidationSql, layout: Layout, schema: RplsSchema,
-               report: ErrorReport, cog: Snapshot | None, steps: Steps) -> None:
+def _slow_pass(
+    path: Path,
+    encoding: str,
+    sql: ValidationSql,
+    layout: Layout,
+    schema: RplsSchema,
+    report: ErrorReport,
+    cog: Snapshot | None,
+    steps: Steps,
+) -> None:
     con = _connect()
     try:
         steps.query(con, "Localisation des erreurs", sql.ordered_table())
@@ -454,8 +559,14 @@ def _slow_pass(path: Path, encoding: str, sql: ValidationSql, layout: Layout, sc
         con.close()
 
 
-def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None, organisme: str | None = None,
-                steps: Steps | None = None) -> ImportResult:
+def import_rpls(
+    path: Path,
+    warehouse: Warehouse,
+    *,
+    vintage: int | None = None,
+    organisme: str | None = None,
+    steps: Steps | None = None,
+) -> ImportResult:
     """Validate and import; raise ImportRejected (nothing written) if anything is wrong."""
     started = time.perf_counter()
     steps = steps or Steps(quiet=True)
@@ -480,8 +591,13 @@ def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None,
             logements = target / "logements.parquet"
             encoding = head.encoding
             try:
-                valid = _fast_pass(build_validation_sql(path, encoding, layout, schema, organisme), logements, cog,
-                                   layout, steps)
+                valid = _fast_pass(
+                    build_validation_sql(path, encoding, layout, schema, organisme),
+                    logements,
+                    cog,
+                    layout,
+                    steps,
+                )
                 encoding_error = None
             except duckdb.Error as error:
                 if not _is_encoding_error(error):
@@ -494,11 +610,21 @@ def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None,
                 raise ImportRejected(report) from None
             if scan.encoding != encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
                 encoding, encoding_error = scan.encoding, None
-                valid = _fast_pass(build_validation_sql(path, encoding, layout, schema, organisme), logements,
-                                   cog, layout, steps)
+                valid = _fast_pass(
+                    build_validation_sql(path, encoding, layout, schema, organisme),
+                    logements,
+                    cog,
+                    layout,
+                    steps,
+                )
             if encoding_error is not None:
-                report.add(Anomaly("ENCODAGE_NON_RECONNU", f"{path.name} : caractères illisibles en {encoding} "
-                                   f"({str(encoding_error).splitlines()[0][:160]})."))
+                report.add(
+                    Anomaly(
+                        "ENCODAGE_NON_RECONNU",
+                        f"{path.name} : caractères illisibles en {encoding} "
+                        f"({str(encoding_error).splitlines()[0][:160]}).",
+                    )
+                )
                 raise ImportRejected(report)
             if not valid:
                 sql = build_validation_sql(path, encoding, layout, schema, organisme)
@@ -506,49 +632,26 @@ def import_rpls(path: Path, warehouse: Warehouse, *, vintage: int | None = None,
                 if not report:  # should not happen: both passes apply the same rules
                     report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
                 raise ImportRejected(report)
-            _write_derived_tables(target, layout)
             provenance.update(_provenance(path, head, scan, encoding, layout, schema, target, cog, started))
     snapshot = warehouse.current("rpls", layout.vintage)
     return ImportResult(snapshot, snapshot.provenance["logements_au_1er_janvier"], time.perf_counter() - started)
 
 
-def _write_derived_tables(target: Path, layout: Layout) -> None:
-    """Organismes, ensembles and bâtiments of the snapshot, from its dwellings."""
-    data = f"read_parquet('{target / 'logements.parquet'}')"
-    name = layout.landlord.get("raison_sociale", "").replace("'", "''")
-    siret = layout.landlord.get("siret", "")
-    con = _connect()
-    try:
-        con.execute(f"""
-            COPY (SELECT ensemble_id, any_value(organisme_id) AS organisme_id, any_value(depcom) AS depcom,
-                         any_value(coalesce(complgeo, nomvoie)) AS libelle, count(*) AS logements,
-                         count(DISTINCT batiment_id) AS batiments, bool_or(en_qpv) AS en_qpv,
-                         avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
-                  FROM {data} WHERE en_stock GROUP BY ensemble_id)
-            TO '{target / "ensembles.parquet"}' (FORMAT parquet)""")
-        con.execute(f"""
-            COPY (SELECT batiment_id, any_value(ensemble_id) AS ensemble_id, any_value(depcom) AS depcom,
-                         any_value(concat_ws(' ', numvoie, typvoie, nomvoie)) AS adresse,
-                         any_value(coalesce(immeu, bat)) AS libelle, count(*) AS logements,
-                         mode(typeconst) AS type_construction, min(construct) AS annee_construction,
-                         avg(x) AS x, avg(y) AS y, any_value(epsg) AS epsg
-                  FROM {data} WHERE en_stock GROUP BY batiment_id)
-            TO '{target / "batiments.parquet"}' (FORMAT parquet)""")
-        con.execute(f"""
-            COPY (SELECT organisme_id, coalesce(any_value(rs), NULLIF('{name}', '')) AS raison_sociale,
-                         coalesce(any_value(siret), NULLIF('{siret}', '')) AS siret,
-                         count(*) FILTER (en_stock) AS logements
-                  FROM {data} GROUP BY organisme_id)
-            TO '{target / "organismes.parquet"}' (FORMAT parquet)""")
-    finally:
-        con.close()
-
-
-def _provenance(path: Path, head: TextHead, scan: TextScan, encoding: str, layout: Layout, schema: RplsSchema,
-                target: Path, cog: Snapshot | None, started: float) -> dict[str, Any]:
+def _provenance(
+    path: Path,
+    head: TextHead,
+    scan: TextScan,
+    encoding: str,
+    layout: Layout,
+    schema: RplsSchema,
+    target: Path,
+    cog: Snapshot | None,
+    started: float,
+) -> dict[str, Any]:
     known = schema.by_name()
-    row = duckdb.sql(f"SELECT count(*), count(*) FILTER (en_stock) FROM "
-                     f"read_parquet('{target / 'logements.parquet'}')").fetchone()
+    row = duckdb.sql(
+        f"SELECT count(*), count(*) FILTER (en_stock) FROM read_parquet('{target / 'logements.parquet'}')"
+    ).fetchone()
     total, in_stock = row if row else (0, 0)
     return {
         "fichier": path.name,

@@ -1,11 +1,11 @@
 """The RPLS register schema, declared in rpls_schema.toml and validated when loaded."""
 
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from ..declarations import DeclarationError, load, parse
 
 ColumnType = Literal["texte", "entier", "decimal", "annee", "mois_annee", "code", "commune", "qpv"]
 
@@ -67,18 +67,13 @@ class RplsSchema(BaseModel):
         return [named.get(p, f"CHAMP_{p:02d}") for p in range(1, self.nombre_champs_transmission + 1)]
 
 
-class SchemaError(Exception):
-    pass
+SchemaError = DeclarationError
 
 
 def parse_schema(text: str, source: str) -> RplsSchema:
-    try:
-        return RplsSchema.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValidationError) as error:
-        raise SchemaError(f"{source} : schéma invalide : {error}") from error
+    return parse(RplsSchema, text, source)
 
 
 @cache
 def rpls_schema() -> RplsSchema:
-    text = resources.files(__package__).joinpath("rpls_schema.toml").read_text(encoding="utf-8")
-    return parse_schema(text, "rpls_schema.toml")
+    return load(RplsSchema, __package__, "rpls_schema.toml")

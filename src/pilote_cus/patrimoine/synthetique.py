@@ -43,15 +43,51 @@ FINANCING = {  # (codes, probabilities, rent factor per code)
 RENT_FACTOR = {"11": 0.88, "10": 0.9, "13": 1.0, "12": 0.97, "14": 1.35, "16": 1.6}
 CUS_CEILING = {"11": "11", "10": "11", "14": "14", "16": "16"}
 CONTINGENTS = (["1", "2", "3", "4", "5", "6", "7"], [0.04, 0.22, 0.20, 0.18, 0.02, 0.04, 0.30])
-PROGRAMMES = ["Les Tilleuls", "Les Érables", "Le Parc", "Les Glycines", "La Roseraie", "Les Coteaux",
-              "Bellevue", "Le Moulin", "Les Cèdres", "La Source", "Les Châtaigniers", "Le Verger",
-              "Les Peupliers", "Château-Gaillard", "Les Mûriers", "La Forêt", "Pré-Fleuri", "Les Hêtres"]
-STREETS = ["Jean Jaurès", "Victor Hugo", "de la République", "Pasteur", "des Écoles", "du Général Leclerc",
-           "Émile Zola", "de la Gare", "Jean Moulin", "Gambetta", "des Frênes", "Lénine",
-           "Aimé Césaire", "de l'Égalité", "Louise Michel", "Pierre Sémard"]
+PROGRAMMES = [
+    "Les Tilleuls",
+    "Les Érables",
+    "Le Parc",
+    "Les Glycines",
+    "La Roseraie",
+    "Les Coteaux",
+    "Bellevue",
+    "Le Moulin",
+    "Les Cèdres",
+    "La Source",
+    "Les Châtaigniers",
+    "Le Verger",
+    "Les Peupliers",
+    "Château-Gaillard",
+    "Les Mûriers",
+    "La Forêt",
+    "Pré-Fleuri",
+    "Les Hêtres",
+]
+STREETS = [
+    "Jean Jaurès",
+    "Victor Hugo",
+    "de la République",
+    "Pasteur",
+    "des Écoles",
+    "du Général Leclerc",
+    "Émile Zola",
+    "de la Gare",
+    "Jean Moulin",
+    "Gambetta",
+    "des Frênes",
+    "Lénine",
+    "Aimé Césaire",
+    "de l'Égalité",
+    "Louise Michel",
+    "Pierre Sémard",
+]
 STREET_TYPES = ["RUE", "AV", "BD", "ALL", "PL", "CHE"]
-SEGMENTS = {"S1": "Patrimoine ancien en QPV", "S2": "Patrimoine ancien hors QPV",
-            "S3": "Patrimoine récent", "S4": "Logements individuels"}
+SEGMENTS = {
+    "S1": "Patrimoine ancien en QPV",
+    "S2": "Patrimoine ancien hors QPV",
+    "S3": "Patrimoine récent",
+    "S4": "Logements individuels",
+}
 
 
 @dataclass(frozen=True)
@@ -72,19 +108,36 @@ class Place:
 
 def places_from_gazetteer() -> tuple[Place, ...]:
     gaz = gazetteer()
-    return tuple(Place(c.code, c.nom, c.code_postal, c.departement, gaz.departements[c.departement]["region"],
-                       c.epci, c.zone, c.lat, c.lon, c.poids) for c in gaz.communes)
+    return tuple(
+        Place(
+            c.code,
+            c.nom,
+            c.code_postal,
+            c.departement,
+            gaz.departements[c.departement]["region"],
+            c.epci,
+            c.zone,
+            c.lat,
+            c.lon,
+            c.poids,
+        )
+        for c in gaz.communes
+    )
 
 
 def places_from_cog(communes_parquet: Path) -> tuple[Place, ...]:
     """Every commune of a loaded COG, weighted by population (benchmarks at national scale)."""
     import duckdb
 
-    rows = duckdb.sql(f"SELECT code, libelle, dep, reg, coalesce(epci, ''), greatest(coalesce(population, 0), 1) "
-                      f"FROM read_parquet('{communes_parquet}') WHERE type = 'commune-actuelle' "
-                      f"AND regexp_full_match(code, '{COMMUNE_PATTERN}')").fetchall()
-    return tuple(Place(code, nom, "", dep, reg, epci, "B1", float("nan"), float("nan"), float(pop))
-                 for code, nom, dep, reg, epci, pop in rows)
+    rows = duckdb.sql(
+        f"SELECT code, libelle, dep, reg, coalesce(epci, ''), greatest(coalesce(population, 0), 1) "
+        f"FROM read_parquet('{communes_parquet}') WHERE type = 'commune-actuelle' "
+        f"AND regexp_full_match(code, '{COMMUNE_PATTERN}')"
+    ).fetchall()
+    return tuple(
+        Place(code, nom, "", dep, reg, epci, "B1", float("nan"), float("nan"), float(pop))
+        for code, nom, dep, reg, epci, pop in rows
+    )
 
 
 @dataclass(frozen=True)
@@ -138,8 +191,14 @@ def _ensemble_sizes(rng: np.random.Generator, target: int, individual: bool) -> 
 class _Ensembles:
     """Attributes drawn once per ensemble immobilier."""
 
-    def __init__(self, rng: np.random.Generator, dwellings: int, vintage: int, landlords: int,
-                 communes: tuple[Place, ...]):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        dwellings: int,
+        vintage: int,
+        landlords: int,
+        communes: tuple[Place, ...],
+    ):
         collective = _ensemble_sizes(rng, round(dwellings * 0.85), individual=False)
         individual = _ensemble_sizes(rng, dwellings - round(dwellings * 0.85), individual=True)
         self.size = np.concatenate([collective, individual])
@@ -156,8 +215,11 @@ class _Ensembles:
         qpv_p = np.where(self.year < 1975, 0.55, np.where(self.year < 2000, 0.30, 0.08))
         self.qpv = rng.random(n) < np.where(self.individual, qpv_p * 0.3, qpv_p)
         self.financing = np.empty(n, dtype=object)
-        for label, mask in (("old", self.year < 1977), ("pla", (self.year >= 1977) & (self.year < 2000)),
-                            ("new", self.year >= 2000)):
+        for label, mask in (
+            ("old", self.year < 1977),
+            ("pla", (self.year >= 1977) & (self.year < 2000)),
+            ("new", self.year >= 2000),
+        ):
             codes, probs = FINANCING[label]
             self.financing[mask] = _pick(rng, codes, probs, int(mask.sum()))
         self.dpe = np.zeros(n, dtype=np.int64)
@@ -201,8 +263,14 @@ def _month_year(months: np.ndarray, years: np.ndarray) -> pa.Array:
     return _join(pc.utf8_lpad(_text(months), 2, "0"), _text(years), sep="/")
 
 
-def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: int,
-           landlords: tuple[Landlord, ...], communes: tuple[Place, ...]) -> dict[str, pa.Array]:
+def _chunk(
+    rng: np.random.Generator,
+    ens: _Ensembles,
+    ids: np.ndarray,
+    vintage: int,
+    landlords: tuple[Landlord, ...],
+    communes: tuple[Place, ...],
+) -> dict[str, pa.Array]:
     """Columns for the dwellings of the ensembles `ids`."""
     sizes = ens.size[ids]
     e = np.repeat(ids, sizes)
@@ -237,8 +305,11 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
     moved_last_year = new | (rng.random(n) < 0.093)
     first_let = ens.entry_year[e]
     lease_low = np.maximum(first_let, vintage - 25)
-    lease_year = np.where(moved_last_year, vintage - 1,
-                          lease_low + (rng.random(n) * np.maximum(vintage - 1 - lease_low, 1)).astype(int))
+    lease_year = np.where(
+        moved_last_year,
+        vintage - 1,
+        lease_low + (rng.random(n) * np.maximum(vintage - 1 - lease_low, 1)).astype(int),
+    )
     lease_year = np.minimum(lease_year, vintage - 1)
     lease_month = rng.integers(1, 13, n)
 
@@ -295,8 +366,7 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
         "LOYERPRINC": pc.if_else(pa.array(no_rent), pa.scalar("9999"), _text(rent)),
         "LOYERACC": _text(np.where(individual, 0, rng.integers(0, 40, n))),
         "CUS": pa.array([CUS_CEILING.get(f, "13") for f in financing]),
-        "DPEDATE": pc.if_else(pa.array(dpe_known), _month_year(rng.integers(1, 13, n), dpe_year),
-                              pa.scalar("01/1900")),
+        "DPEDATE": pc.if_else(pa.array(dpe_known), _month_year(rng.integers(1, 13, n), dpe_year), pa.scalar("01/1900")),
         "DPEENERGIE": _masked(strings(list(DPE_CLASSES), dpe), dpe_known),
         "DPESERRE": _masked(strings(list(DPE_CLASSES), ges), dpe_known),
         "IDENTGES": strings([x.numero for x in landlords], landlord),
@@ -321,7 +391,17 @@ def _chunk(rng: np.random.Generator, ens: _Ensembles, ids: np.ndarray, vintage: 
         "RS": strings([x.raison_sociale for x in landlords], landlord),
         "SIRET": strings([x.siret for x in landlords], landlord),
     }
-    for name in ("INDREP", "NUMBOITE", "ESC", "COULOIR", "COMPLIDENT", "ENTREE", "LIEUDIT", "PRODFIN", "IRIS"):
+    for name in (
+        "INDREP",
+        "NUMBOITE",
+        "ESC",
+        "COULOIR",
+        "COMPLIDENT",
+        "ENTREE",
+        "LIEUDIT",
+        "PRODFIN",
+        "IRIS",
+    ):
         columns[name] = none
     return columns
 
@@ -336,10 +416,18 @@ def _latin1(data: bytes) -> bytes:
     return data.decode("utf-8").encode("latin-1", errors="replace")
 
 
-def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024, layout: str = "open data",
-                  encoding: str = "latin-1", landlords: int | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  places: tuple[Place, ...] | None = None) -> SyntheticSummary:
+def generate_rpls(
+    path: Path,
+    dwellings: int,
+    seed: int,
+    *,
+    vintage: int = 2024,
+    layout: str = "open data",
+    encoding: str = "latin-1",
+    landlords: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    places: tuple[Place, ...] | None = None,
+) -> SyntheticSummary:
     if not MIN_DWELLINGS <= dwellings <= MAX_DWELLINGS:
         raise ValueError(f"nombre de logements hors de {MIN_DWELLINGS:_} – {MAX_DWELLINGS:_}".replace("_", " "))
     if layout not in ("open data", "transmission"):
@@ -352,16 +440,15 @@ def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024,
     places = places or places_from_gazetteer()
     ens = _Ensembles(rng, dwellings, vintage, count, places)
     schema = rpls_schema()
-    if layout == "transmission":
-        order = schema.transmission_names()
-    else:
-        order = [c.nom for c in schema.colonnes]
+    order = schema.transmission_names() if layout == "transmission" else [c.nom for c in schema.colonnes]
     ends = np.cumsum(ens.size)
     tmp = path.with_name(path.name + ".partiel")
     with tmp.open("wb") as out:
         if layout == "transmission":
             boss = people[0]
-            header = f"{vintage};{boss.numero};{boss.raison_sociale};1 place de la République;{boss.siret};{dwellings}\n"
+            header = (
+                f"{vintage};{boss.numero};{boss.raison_sociale};1 place de la République;{boss.siret};{dwellings}\n"
+            )
             out.write(header.encode(encoding))
         else:
             out.write((";".join(order) + "\n").encode(encoding))
@@ -374,8 +461,7 @@ def generate_rpls(path: Path, dwellings: int, seed: int, *, vintage: int = 2024,
             n = len(columns["IDENT_REP"])
             table = pa.table({name: columns.get(name, pa.nulls(n, pa.string())) for name in order})
             sink = pa.BufferOutputStream()
-            options = pacsv.WriteOptions(include_header=False, delimiter=";",
-                                         quoting_style="none")
+            options = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none")
             pacsv.write_csv(table, sink, options)
             data = sink.getvalue().to_pybytes()
             out.write(data if encoding == "utf-8" else _latin1(data))
