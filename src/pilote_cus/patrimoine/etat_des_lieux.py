@@ -98,40 +98,36 @@ def compute(
     ]
     previous = str(snapshot.vintage - 1)
 
-    # One pass for the breakdowns: each variable becomes a small modality number, counted per commune
-    # with one grouping set per variable; a second pass sums the ratios' numerators and denominators.
+    # One pass over the dwellings: each variable becomes a small modality number and the dwellings are
+    # counted per commune and combination of modalities (with the ratios' sums); every breakdown and ratio
+    # per commune is then a sum over that small table.
     breakdowns = decl.repartitions
     cases = [
         f"CASE {' '.join(f'WHEN {m.condition} THEN {j}' for j, m in enumerate(b.modalites))} END::UTINYINT AS v{i}"
         for i, b in enumerate(breakdowns)
     ]
-    variables = [f"v{i}" for i in range(len(breakdowns))]
-    sets = ", ".join(f"(depcom, {v})" for v in variables)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE comptes AS
-        SELECT depcom, GROUPING({", ".join(variables)}) AS ensemble, {", ".join(variables)}, count(*) AS n
-        FROM (SELECT depcom, {", ".join(cases)} FROM {logements} WHERE en_stock)
-        GROUP BY GROUPING SETS ({sets})""")
-    all_bits = (1 << len(breakdowns)) - 1
-    pivot = [
-        f"sum(n) FILTER (WHERE ensemble = {all_bits ^ (1 << (len(breakdowns) - 1 - i))} AND v{i} = {j}) AS r{i}_{j}"
-        for i, b in enumerate(breakdowns)
-        for j in range(len(b.modalites))
-    ]
     ratio_sums = []
     for k, r in enumerate(ratios):
         ratio_sums.append(f"{r.numerateur.format(annee_precedente=previous)} AS q{k}_n")
         ratio_sums.append(f"{r.denominateur.format(annee_precedente=previous)} AS q{k}_d")
-    pivot_names = [a.rsplit(" AS ", 1)[1] for a in pivot]
-    stats = pivot_names + [a.rsplit(" AS ", 1)[1] for a in ratio_sums]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE combinaisons AS
+        SELECT depcom, {", ".join(f"v{i}" for i in range(len(breakdowns)))}, count(*) AS n
+               {"".join(", " + a for a in ratio_sums)}
+        FROM (SELECT *, {", ".join(cases)} FROM {logements} WHERE en_stock) GROUP BY ALL""")
+    counts = [
+        f"sum(n) FILTER (WHERE v{i} = {j}) AS r{i}_{j}"
+        for i, b in enumerate(breakdowns)
+        for j in range(len(b.modalites))
+    ]
+    sums = [f"sum({a.rsplit(' AS ', 1)[1]}) AS {a.rsplit(' AS ', 1)[1]}" for a in ratio_sums]
+    stats = [a.rsplit(" AS ", 1)[1] for a in counts + sums]
     geography = register_geography(con, warehouse, snapshot.vintage)
-    ratio_part = f"SELECT depcom{''.join(', ' + a for a in ratio_sums)} FROM {logements} WHERE en_stock GROUP BY depcom"
-    counts = ", ".join(f"coalesce({name}, 0) AS {name}" for name in pivot_names)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg AS
-        SELECT q.*, {counts}
-        FROM ({ratio_part}) q
-        JOIN (SELECT depcom, {", ".join(pivot)} FROM comptes GROUP BY depcom) c USING (depcom)""")
+        SELECT depcom, {", ".join(f"coalesce({a.rsplit(' AS ', 1)[0]}, 0) AS {a.rsplit(' AS ', 1)[1]}" for a in counts)}
+               {"".join(", " + a for a in sums)}
+        FROM combinaisons GROUP BY depcom""")
     departement = DEPARTEMENT_SQL.format(c="a.depcom")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_geo AS
@@ -150,10 +146,10 @@ def compute(
               WHERE depcom IN (SELECT depcom FROM agg_geo WHERE lib_commune IS NULL) GROUP BY depcom) n
         WHERE agg_geo.depcom = n.depcom""")
     territories = _territories()
-    sums = ", ".join(f"sum({s}) AS {s}" for s in stats)
+    totals = ", ".join(f"sum({s}) AS {s}" for s in stats)
     per_maille = " UNION ALL ".join(
         f"SELECT '{m}' AS maille, {MAILLES.index(m)} AS ordre_maille, {territories[m][0]} AS code, "
-        f"any_value({territories[m][1]}) AS libelle, {sums} FROM agg_geo GROUP BY 3"
+        f"any_value({territories[m][1]}) AS libelle, {totals} FROM agg_geo GROUP BY 3"
         for m in mailles
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE par_maille AS {per_maille}")
