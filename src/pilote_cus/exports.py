@@ -9,6 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMATS = ("csv", "json", "xlsx")
 XLSX_MAX_ROWS = 1_048_575
@@ -22,6 +26,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _header_cell(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True)
+    return cell
 
 
 def write_table(
@@ -40,12 +50,18 @@ def write_table(
             )
         book = Workbook(write_only=True)
         data = book.create_sheet(sheet[:31])
-        data.append(names)
+        data.freeze_panes = "A2"
+        for index, name in enumerate(names):
+            data.column_dimensions[get_column_letter(index + 1)].width = max(12, len(name) + 4)
+        data.auto_filter.ref = f"A1:{get_column_letter(len(names))}{len(rows) + 1}"
+        data.append([_header_cell(data, name) for name in names])
         for row in rows:
             data.append(row)
         info = book.create_sheet("Source")
+        info.column_dimensions["A"].width = 20
+        info.column_dimensions["B"].width = 80
         for key, value in (metadata or {}).items():
-            info.append([key, value])
+            info.append([_header_cell(info, key), value])
         output.parent.mkdir(parents=True, exist_ok=True)
         book.save(output)
         return output

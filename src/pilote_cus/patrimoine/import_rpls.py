@@ -7,6 +7,7 @@ returned and nothing is written. Otherwise the snapshot is written aside and pub
 import bisect
 import csv
 import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -560,6 +561,62 @@ def _slow_pass(
         con.close()
 
 
+@dataclass
+class _Reading:
+    """How DuckDB reads the file: the original, or a UTF-8 copy of a Windows-1252 file."""
+
+    path: Path
+    layout: Layout
+    schema: RplsSchema
+    organisme: str | None
+    cog: Snapshot | None
+    target: Path
+    steps: Steps
+    source: Path = field(init=False)
+    encoding: str = ""
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.source = self.path
+
+    def sql(self) -> ValidationSql:
+        return build_validation_sql(self.source, self.encoding, self.layout, self.schema, self.organisme)
+
+    def fast(self, encoding: str) -> bool | None:
+        """True if the file is valid and written; False if not; None if DuckDB cannot decode it."""
+        self.encoding, self.label = encoding, self.label or encoding
+        try:
+            return _fast_pass(self.sql(), self.target, self.cog, self.layout, self.steps)
+        except duckdb.Error as error:
+            if _is_encoding_error(error):
+                return None
+            raise
+
+    def report(self, report: ErrorReport) -> None:
+        _slow_pass(self.source, self.encoding, self.sql(), self.layout, self.schema, report, self.cog, self.steps)
+        if not report:  # should not happen: both passes apply the same rules
+            report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
+
+
+def _is_windows_1252(path: Path) -> bool:
+    with path.open("rb") as handle:
+        while chunk := handle.read(32 * 1024 * 1024):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def _to_utf8(path: Path, folder: Path, encoding: str) -> Path:
+    """A UTF-8 copy, line for line, so that reported line numbers stay those of the original."""
+    copy = folder / f"{path.stem}.utf8.csv"
+    with path.open("rb") as source, copy.open("wb") as target:
+        while chunk := source.read(32 * 1024 * 1024):
+            target.write(chunk.decode(encoding).encode("utf-8"))
+    return copy
+
+
 def import_rpls(
     path: Path,
     warehouse: Warehouse,
@@ -588,52 +645,30 @@ def import_rpls(
         scan_future = pool.submit(scan_text_file, path, advance)
         warehouse.remove_abandoned()
         cog = cog_for(warehouse, layout.vintage)
-        with warehouse.new_snapshot("rpls", layout.vintage, provenance) as target:
-            logements = target / "logements.parquet"
-            encoding = head.encoding
-            try:
-                valid = _fast_pass(
-                    build_validation_sql(path, encoding, layout, schema, organisme),
-                    logements,
-                    cog,
-                    layout,
-                    steps,
-                )
-                encoding_error = None
-            except duckdb.Error as error:
-                if not _is_encoding_error(error):
-                    raise
-                valid, encoding_error = False, error
+        with (
+            warehouse.new_snapshot("rpls", layout.vintage, provenance) as target,
+            tempfile.TemporaryDirectory(dir=warehouse.root, prefix=".conversion-") as scratch,
+        ):
+            read = _Reading(path, layout, schema, organisme, cog, target / "logements.parquet", steps)
+            valid = read.fast(head.encoding)
             try:
                 scan = scan_future.result()
             except UnreadableFile as unreadable:
                 report.add(unreadable.anomaly)
                 raise ImportRejected(report) from None
-            if scan.encoding != encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
-                encoding, encoding_error = scan.encoding, None
-                valid = _fast_pass(
-                    build_validation_sql(path, encoding, layout, schema, organisme),
-                    logements,
-                    cog,
-                    layout,
-                    steps,
-                )
-            if encoding_error is not None:
-                report.add(
-                    Anomaly(
-                        "ENCODAGE_NON_RECONNU",
-                        f"{path.name} : caractères illisibles en {encoding} "
-                        f"({str(encoding_error).splitlines()[0][:160]}).",
-                    )
-                )
+            if scan.encoding != head.encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
+                read.label = ""
+                valid = read.fast(scan.encoding)
+            if valid is None and _is_windows_1252(path):  # ’, €, œ: Windows-1252, a superset of Latin-1
+                read.source, read.label = _to_utf8(path, Path(scratch), "cp1252"), "windows-1252"
+                valid = read.fast("utf-8")
+            if valid is None:
+                report.add(Anomaly("ENCODAGE_NON_RECONNU", f"{path.name} : octets illisibles en {read.encoding}."))
                 raise ImportRejected(report)
             if not valid:
-                sql = build_validation_sql(path, encoding, layout, schema, organisme)
-                _slow_pass(path, encoding, sql, layout, schema, report, cog, steps)
-                if not report:  # should not happen: both passes apply the same rules
-                    report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
+                read.report(report)
                 raise ImportRejected(report)
-            provenance.update(_provenance(path, head, scan, encoding, layout, schema, target, cog, started))
+            provenance.update(_provenance(path, head, scan, read.label, layout, schema, target, cog, started))
     snapshot = warehouse.current("rpls", layout.vintage)
     return ImportResult(snapshot, snapshot.provenance["logements_au_1er_janvier"], time.perf_counter() - started)
 
