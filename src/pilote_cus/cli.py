@@ -18,7 +18,7 @@ from .imports.erreurs import ErrorReport, ImportRejected, catalogue
 from .patrimoine import etat_des_lieux
 from .patrimoine.import_rpls import import_rpls
 from .patrimoine.synthetique import MAX_DWELLINGS, MIN_DWELLINGS, generate_rpls
-from .progression import Steps, console
+from .progression import Steps, console, number
 
 EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 
@@ -41,7 +41,7 @@ def print_report(report: ErrorReport, written: Path) -> None:
         summary.add_column(name)
     types = catalogue()
     for code, count in report.counts.most_common():
-        summary.add_row(code, types[code].titre, f"{count:n}")
+        summary.add_row(code, types[code].titre, f"{number(count)}")
     console.print(summary)
     first = Table(title="Premières erreurs", title_justify="left")
     for name in ("ligne", "colonne", "valeur", "message"):
@@ -69,8 +69,8 @@ def cmd_import_rpls(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     s = result.snapshot
     console.print(
-        f"[green]Import réussi[/] : {result.dwellings:n} logements au 1er janvier {s.vintage} "
-        f"({s.provenance['lignes']:n} lignes) en {result.seconds:.1f} s."
+        f"[green]Import réussi[/] : {number(result.dwellings)} logements au 1er janvier {s.vintage} "
+        f"({number(s.provenance['lignes'])} lignes) en {result.seconds:.1f} s."
     )
     console.print(f"Instantané {s.id} ; encodage {s.provenance['encodage']}, format {s.provenance['format']}.")
     if s.provenance["colonnes_inconnues_conservees"]:
@@ -83,7 +83,7 @@ def cmd_import_rpls(args: argparse.Namespace) -> int:
 def cmd_referentiel_cog(args: argparse.Namespace) -> int:
     snapshot = load_cog(_warehouse(args), Path(getattr(args, "from")), args.annee)
     console.print(
-        f"[green]COG {snapshot.vintage} chargé[/] : {snapshot.provenance['communes']:n} communes "
+        f"[green]COG {snapshot.vintage} chargé[/] : {number(snapshot.provenance['communes'])} communes "
         f"et arrondissements ({snapshot.id})."
     )
     return 0
@@ -117,7 +117,7 @@ def cmd_etat_des_lieux(args: argparse.Namespace) -> int:
     for note in result.notes:
         console.print(f"[yellow]Remarque[/] : {note}")
     if written:
-        console.print(f"Écrit : {written} ({result.table.num_rows:n} lignes).")
+        console.print(f"Écrit : {written} ({number(result.table.num_rows)} lignes).")
     return 0
 
 
@@ -134,7 +134,7 @@ def cmd_entrepot(args: argparse.Namespace) -> int:
             str(s.vintage),
             s.created_at,
             s.provenance.get("fichier", s.provenance.get("dossier", "")),
-            f"{s.provenance.get('lignes', s.provenance.get('communes', 0)):n}",
+            number(s.provenance.get("lignes", s.provenance.get("communes", 0))),
             "oui" if current else "",
         )
     console.print(table)
@@ -155,7 +155,7 @@ def cmd_synthetique(args: argparse.Namespace) -> int:
             progress=advance,
         )
     console.print(
-        f"Écrit : {path} ({summary.dwellings:n} logements, {summary.ensembles:n} ensembles, "
+        f"Écrit : {path} ({number(summary.dwellings)} logements, {number(summary.ensembles)} ensembles, "
         f"{len(summary.landlords)} organisme(s), millésime {summary.vintage})."
     )
     return 0

@@ -9,7 +9,7 @@ from .exports import write_table
 from .patrimoine import etat_des_lieux
 from .patrimoine.import_rpls import import_rpls
 from .patrimoine.synthetique import generate_rpls
-from .progression import Steps, console
+from .progression import Steps, console, number
 
 VINTAGE = 2024
 
@@ -39,7 +39,11 @@ def _summary(table_rows: list[dict]) -> Table:
         for variable, modality, _, key in columns:
             value = values.get((variable, modality), {}).get(key)
             cells.append(
-                "" if value is None else f"{value:n}" if key == "nombre" and variable == "logements" else f"{value:.2f}"
+                ""
+                if value is None
+                else f"{number(value)}"
+                if key == "nombre" and variable == "logements"
+                else f"{value:.2f}"
             )
         table.add_row(f"{code} {label}", *cells)
     return table
@@ -59,10 +63,10 @@ def run_demo(root: Path, dwellings: int, seed: int, serve: bool) -> int:
     landlord = generated.landlords[0]
     console.print(
         f"Bailleur synthétique : {landlord.raison_sociale} (n° {landlord.numero}), "
-        f"{generated.ensembles:n} ensembles immobiliers ; fichier RPLS de transmission {source.name}."
+        f"{number(generated.ensembles)} ensembles immobiliers ; fichier RPLS de transmission {source.name}."
     )
     console.print(
-        f"Import : {imported.dwellings:n} logements au 1er janvier {VINTAGE} en {imported.seconds:.1f} s "
+        f"Import : {number(imported.dwellings)} logements au 1er janvier {VINTAGE} en {imported.seconds:.1f} s "
         f"(instantané {imported.snapshot.id})."
     )
     result = etat_des_lieux.compute(warehouse)

@@ -48,6 +48,8 @@ class Steps:
         """Run `sql`, showing DuckDB's own progress estimate."""
         if self.quiet:
             return con.execute(sql)
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
         task = self._progress.add_task(description, total=100)
         done = threading.Event()
 
@@ -65,3 +67,9 @@ class Steps:
             done.set()
             watcher.join()
             self._progress.update(task, completed=100)
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """French number formatting: 5 372 863 ; 6,52."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")

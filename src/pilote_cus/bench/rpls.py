@@ -22,7 +22,7 @@ from ..geographie.referentiel import load_cog
 from ..patrimoine import etat_des_lieux
 from ..patrimoine.import_rpls import import_rpls
 from ..patrimoine.synthetique import generate_rpls, places_from_cog
-from ..progression import Steps, console
+from ..progression import Steps, console, number
 from . import pandas_reference
 
 VINTAGE = 2024
@@ -90,7 +90,8 @@ def run_bench(root: Path, dwellings: int, seed: int, keep: bool, cog: Path | Non
     source = work / f"rpls-opendata-{VINTAGE}-{dwellings}-{seed}-{geography}.csv"
     where = "toutes les communes du COG, selon leur population" if cog else "les communes du répertoire intégré"
     console.print(
-        f"[bold]Banc d'essai[/] : {dwellings:n} logements répartis sur {where}, fichier Latin-1 au format open data."
+        f"[bold]Banc d'essai[/] : {number(dwellings)} logements répartis sur {where}, "
+        "fichier Latin-1 au format open data."
     )
     figures: dict[str, Measure] = {}
     with Steps() as steps:
@@ -152,7 +153,9 @@ def _report(work: Path, dwellings: int, figures: dict[str, Measure], differences
         "fichier → état des lieux : pandas / Pilote CUS": (pd_read + pd_edl) / (imp + edl),
         "import validé / lecture pandas seule": pd_read / imp,
     }
-    table = Table(title=f"Mesures ({dwellings:n} logements, fichier de {size / 1e9:.2f} Go)", title_justify="left")
+    table = Table(
+        title=f"Mesures ({number(dwellings)} logements, fichier de {size / 1e9:.2f} Go)", title_justify="left"
+    )
     for name in ("étape", "secondes", "mémoire max (Go)"):
         table.add_column(name, justify="right" if name != "étape" else "left")
     for name, m in figures.items():
