@@ -23,10 +23,6 @@ from .progression import Steps, console, number
 EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed without traceback."""
-
-
 def _warehouse(args: argparse.Namespace) -> Warehouse:
     return Warehouse(data_dir(args.data_dir))
 
@@ -284,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         target = data_dir(args.data_dir) / "rapports" / f"erreurs-{datetime.now():%Y%m%d-%H%M%S}.csv"
         print_report(rejected.report, rejected.report.write_csv(target))
         return EXIT_REJECTED
-    except (UserError, NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
+    except (NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
         console.print(f"[red]Erreur[/] : {error}")
         return EXIT_USAGE
     except OSError as error:

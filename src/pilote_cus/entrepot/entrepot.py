@@ -74,12 +74,6 @@ class Warehouse:
         by_id = {e["id"]: e for e in catalogue["instantanes"]}
         return self._snapshot(by_id[currents[key]])
 
-    def current_or_none(self, kind: str, vintage: int | None = None) -> Snapshot | None:
-        try:
-            return self.current(kind, vintage)
-        except NoSnapshot:
-            return None
-
     # writing
     @contextmanager
     def lock(self) -> Iterator[None]:
