@@ -8,6 +8,7 @@ The scan can run in a thread while DuckDB reads the file: hashlib releases the G
 
 import codecs
 import hashlib
+import mmap
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ _BINARY_SIGNATURES = {
 }
 
 Progress = Callable[[int], None]
+Buffer = bytes | mmap.mmap
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 
 
@@ -53,26 +55,26 @@ class UnreadableFile(Exception):
         self.anomaly = anomaly
 
 
-def _utf8_sequence_at(chunk: bytes, start: int = 0) -> int:
-    """Offset of the first UTF-8 sequence for a Latin letter, symbol or punctuation, or -1.
+def _utf8_sequence_at(data: Buffer, start: int, end: int) -> int:
+    """Offset of the first UTF-8 sequence for a Latin letter, symbol or punctuation in data[start:end], or -1.
 
     Searches single bytes only (memchr speed): the lead bytes C3/C2, rare in Latin-1 French text,
     and the continuation byte 80 of typographic punctuation (E2 80 xx), absent from Latin-1 text.
     """
     best = -1
     for lead in (b"\xc3", b"\xc2"):
-        pos = chunk.find(lead, start)
+        pos = data.find(lead, start, end)
         while pos >= 0:
-            if pos + 1 < len(chunk) and 0x80 <= chunk[pos + 1] <= 0xBF:
+            if pos + 1 < end and 0x80 <= data[pos + 1] <= 0xBF:
                 best = pos if best < 0 else min(best, pos)
                 break
-            pos = chunk.find(lead, pos + 1)
-    pos = chunk.find(b"\x80", start)
+            pos = data.find(lead, pos + 1, end)
+    pos = data.find(b"\x80", start, end)
     while pos >= 0:
-        if pos >= 1 and chunk[pos - 1] == 0xE2 and pos + 1 < len(chunk) and 0x80 <= chunk[pos + 1] <= 0xBF:
+        if pos > start and data[pos - 1] == 0xE2 and pos + 1 < end and 0x80 <= data[pos + 1] <= 0xBF:
             best = pos - 1 if best < 0 else min(best, pos - 1)
             break
-        pos = chunk.find(b"\x80", pos + 1)
+        pos = data.find(b"\x80", pos + 1, end)
     return best
 
 
@@ -86,10 +88,10 @@ def _line_at(path: Path, offset: int) -> int:
     return lines
 
 
-def _nul_check(name: str, chunk: bytes, offset: int, path: Path | None = None) -> None:
+def _nul_check(name: str, chunk: bytes) -> None:
     nul = chunk.find(b"\x00")
     if nul >= 0:
-        line = _line_at(path, offset + nul) if path else chunk.count(b"\n", 0, nul) + 1
+        line = chunk.count(b"\n", 0, nul) + 1
         raise UnreadableFile(
             Anomaly("FICHIER_BINAIRE", f"{name} contient des octets nuls (ligne {line}) : contenu binaire.", line)
         )
@@ -107,7 +109,7 @@ def sniff_text_file(path: Path) -> TextHead:
     for signature, label in _BINARY_SIGNATURES.items():
         if head.startswith(signature):
             raise UnreadableFile(Anomaly("FICHIER_BINAIRE", f"{name} n'est pas un fichier CSV : c'est un {label}.", 1))
-    _nul_check(name, head, 0)
+    _nul_check(name, head)
     has_bom = head.startswith(UTF8_BOM)
     body = head[len(UTF8_BOM) :] if has_bom else head
     try:
@@ -120,34 +122,46 @@ def sniff_text_file(path: Path) -> TextHead:
 
 
 def scan_text_file(path: Path, progress: Progress | None = None) -> TextScan:
+    """Read the whole file (memory-mapped: no copy) for its fingerprint and a reliable encoding."""
     name = path.name
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
     utf8_at: int | None = None  # offset of a valid UTF-8 non-ASCII character
     latin_at: int | None = None  # offset of bytes that are not UTF-8
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            _nul_check(name, chunk, offset, path)
-            if latin_at is None:
-                pending = len(decoder.getstate()[0])
-                try:
-                    decoder.decode(chunk)
-                    if utf8_at is None and (high := _HIGH_BYTE.search(chunk)):
-                        utf8_at = offset + high.start()
-                except UnicodeDecodeError as error:
-                    bad = max(error.start - pending, 0)
-                    latin_at = offset + bad
-                    if utf8_at is None and (high := _HIGH_BYTE.search(chunk, 0, bad)):
-                        utf8_at = offset + high.start()
-                    if utf8_at is None and (found := _utf8_sequence_at(chunk, bad)) >= 0:
-                        utf8_at = offset + found
-            elif utf8_at is None and (found := _utf8_sequence_at(chunk)) >= 0:
-                utf8_at = offset + found
-            offset += len(chunk)
-            if progress:
-                progress(len(chunk))
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        view = memoryview(data)
+        try:
+            for start in range(0, len(data), CHUNK_BYTES):
+                end = min(start + CHUNK_BYTES, len(data))
+                digest.update(view[start:end])
+                nul = data.find(b"\x00", start, end)
+                if nul >= 0:
+                    line = _line_at(path, nul)
+                    raise UnreadableFile(
+                        Anomaly(
+                            "FICHIER_BINAIRE",
+                            f"{name} contient des octets nuls (ligne {line}) : contenu binaire.",
+                            line,
+                        )
+                    )
+                if latin_at is None:
+                    pending = len(decoder.getstate()[0])
+                    try:
+                        decoder.decode(view[start:end])
+                        if utf8_at is None and (high := _HIGH_BYTE.search(data, start, end)):
+                            utf8_at = high.start()
+                    except UnicodeDecodeError as error:
+                        latin_at = start + max(error.start - pending, 0)
+                        if utf8_at is None and (high := _HIGH_BYTE.search(data, start, latin_at)):
+                            utf8_at = high.start()
+                        if utf8_at is None and (found := _utf8_sequence_at(data, latin_at, end)) >= 0:
+                            utf8_at = found
+                elif utf8_at is None and (found := _utf8_sequence_at(data, start, end)) >= 0:
+                    utf8_at = found
+                if progress:
+                    progress(end - start)
+        finally:
+            view.release()
     if latin_at is not None and utf8_at is not None:
         utf8_line, latin_line = _line_at(path, utf8_at), _line_at(path, latin_at)
         raise UnreadableFile(
