@@ -146,3 +146,15 @@ def test_snapshot_keeps_unknown_columns_and_provenance(warehouse):
         "WHERE ident_rep = '0000000001'"
     ).fetchone()
     assert row == ("X1", "01/1990", "DES ÉCOLES", 300.0)
+
+
+def test_open_data_without_dwelling_identifier_imports(warehouse, tmp_path):
+    lines = FIXTURE.read_bytes().decode("latin-1").splitlines()
+    header = lines[0].split(";")
+    position = header.index("IDENT_REP")
+    kept = [";".join(f for i, f in enumerate(line.split(";")) if i != position) for line in lines]
+    path = tmp_path / "rpls_2024_sans_identifiant.csv"
+    path.write_bytes(("\r\n".join(kept) + "\r\n").encode("latin-1"))
+    result = import_rpls(path, warehouse)
+    assert result.dwellings == 9
+    assert "IDENT_REP" in result.snapshot.provenance["colonnes_absentes"]

@@ -525,7 +525,8 @@ def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: L
             else "0"
         )
         row = con.sql(f"""
-            SELECT (SELECT count(*) FROM (SELECT ident_rep FROM {data} GROUP BY 1 HAVING count(*) > 1)),
+            SELECT (SELECT count(*) FROM (SELECT ident_rep FROM {data} WHERE ident_rep IS NOT NULL
+                                          GROUP BY 1 HAVING count(*) > 1)),
                    {unknown_communes}, (SELECT count(*) FROM {data})""").fetchone()
         duplicates, unknown, accepted = row if row else (1, 1, 0)
         probe = ErrorReport("")
