@@ -103,8 +103,12 @@ def test_territories(figures, maille, code, libelle, total, collectif, loyer, va
 def test_long_format_and_order(figures):
     _, rows = figures
     assert list(rows[0]) == list(etat_des_lieux.COLUMNS)
-    mailles = [r["maille"] for r in rows]
-    assert mailles == sorted(mailles, key=etat_des_lieux.MAILLES.index)
+    territories = [(etat_des_lieux.MAILLES.index(r["maille"]), r["code"]) for r in rows]
+    assert territories == sorted(territories)  # mailles from the widest, codes in order
+    decl = etat_des_lieux.declaration()
+    declared = [(b.variable, m.code) for b in decl.repartitions for m in b.modalites]
+    declared += [(r.variable, r.modalite) for r in decl.ratios]
+    assert [(r["variable"], r["modalite"]) for r in rows[: len(declared)]] == declared
     assert {r["code"] for r in rows if r["maille"] == "commune"} == {"69123", "69266", "31555"}
     # every territory publishes the same variables
     per_territory = {}

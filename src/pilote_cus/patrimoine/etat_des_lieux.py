@@ -159,31 +159,23 @@ def compute(
         for m, n in missing
     ]
 
-    branches = []
-    order = 0
+    # Long format: each territory (sorted once, a few thousand rows) unnests into its statistics in
+    # declaration order, which keeps the output ordered without sorting the long table.
+    items = []
     for i, b in enumerate(decl.repartitions):
         for j, m in enumerate(b.modalites):
-            branches.append(
-                f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{b.variable}' AS variable, "
-                f"'{m.code}' AS modalite, CAST(r{i}_{j} AS DOUBLE) AS nombre, "
-                f"round(100.0 * r{i}_{j} / nullif(r0_0, 0), 2) AS part FROM par_maille"
+            items.append(
+                f"{{'variable': '{b.variable}', 'modalite': '{m.code}', 'nombre': CAST(r{i}_{j} AS DOUBLE), "
+                f"'part': round(100.0 * r{i}_{j} / nullif(r0_0, 0), 2)}}"
             )
-            order += 1
     for k, r in enumerate(ratios):
         if r.sortie == "taux":
-            value, share = (
-                f"CAST(coalesce(q{k}_n, 0) AS DOUBLE)",
-                f"round(100.0 * q{k}_n / nullif(q{k}_d, 0), 2)",
-            )
+            value, share = f"CAST(coalesce(q{k}_n, 0) AS DOUBLE)", f"round(100.0 * q{k}_n / nullif(q{k}_d, 0), 2)"
         else:
             value, share = f"round(q{k}_n / nullif(q{k}_d, 0), 2)", "CAST(NULL AS DOUBLE)"
-        branches.append(
-            f"SELECT maille, ordre_maille, code, libelle, {order} AS ordre, '{r.variable}' AS variable, "
-            f"'{r.modalite}' AS modalite, {value} AS nombre, {share} AS part FROM par_maille"
-        )
-        order += 1
-    table = con.sql(
-        f"SELECT {', '.join(COLUMNS)} FROM ({' UNION ALL '.join(branches)}) "
-        "ORDER BY ordre_maille, code NULLS LAST, ordre"
-    ).to_arrow_table()
+        items.append(f"{{'variable': '{r.variable}', 'modalite': '{r.modalite}', 'nombre': {value}, 'part': {share}}}")
+    table = con.sql(f"""
+        SELECT maille, code, libelle, s.variable, s.modalite, s.nombre, s.part
+        FROM (SELECT maille, code, libelle, unnest([{", ".join(items)}]) AS s
+              FROM (SELECT * FROM par_maille ORDER BY ordre_maille, code NULLS LAST))""").to_arrow_table()
     return StateOfPlay(snapshot, geography, table, notes)
