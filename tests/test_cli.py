@@ -154,3 +154,11 @@ def test_bench_runs_small_and_agrees_with_pandas(data, cog_dir):
         "import validé / lecture pandas seule",
     }
     assert not list((data / "bench").glob("*.csv"))  # the generated file is removed unless --garder
+
+
+def test_usage_errors_are_in_french(capsys):
+    with pytest.raises(SystemExit) as stop:
+        run("etat-des-lieux", "--maille", "pays")
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "erreur : argument --maille : choix invalide : 'pays'" in err and "utilisation : cus" in err

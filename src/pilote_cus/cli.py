@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.table import Table
 
 from . import __version__
+from .cli_fr import install as install_french
 from .config import data_dir
 from .entrepot.entrepot import NoSnapshot, Warehouse
 from .exports import FORMATS, ExportError, write_table
@@ -194,6 +195,7 @@ def _dwellings(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    install_french()
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
@@ -205,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         description="Pilote CUS : conventions d'utilité sociale du logement social.",
     )
-    parser.add_argument("--version", action="version", version=f"pilote-cus {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"pilote-cus {__version__}", help="affiche la version et quitte"
+    )
     sub = parser.add_subparsers(dest="commande", metavar="COMMANDE", required=True)
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
