@@ -505,8 +505,8 @@ def test_champ_sur_deux_lignes_ne_decale_pas_la_numerotation(entrepot: Entrepot)
 # --- encodage -------------------------------------------------------------------------------------------
 
 
-def _fichier_mixte(entrepot: Entrepot) -> Path:
-    """Lignes 1-3 en UTF-8 (Vénissieux en ligne 3), ligne 4 en Latin-1 (Lézignan)."""
+def _fichier_mixte(entrepot: Entrepot, debut: str, fin: str) -> Path:
+    """Lignes 1 à 3 encodées en `debut` (un nom accentué en ligne 3), ligne 4 encodée en `fin`."""
     lignes = lignes_csv(
         [
             logement(1),
@@ -514,39 +514,24 @@ def _fichier_mixte(entrepot: Entrepot) -> Path:
             logement(3, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
         ]
     )
-    contenu = ("\n".join(lignes[:3]) + "\n").encode("utf-8") + (lignes[3] + "\n").encode("latin-1")
+    contenu = ("\n".join(lignes[:3]) + "\n").encode(debut) + (lignes[3] + "\n").encode(fin)
     path = entrepot.fichier("rpls_2024.csv")
     path.write_bytes(contenu)
     return path
 
 
-def test_encodages_melanges(entrepot: Entrepot) -> None:
-    report = entrepot.rejeter(_fichier_mixte(entrepot), "ENCODAGE_MIXTE")
+@pytest.mark.parametrize(
+    ("debut", "fin", "attendu"),
+    [
+        ("utf-8", "latin-1", ("UTF-8 (ligne 3)", "Latin-1 (ligne 4)")),
+        ("latin-1", "utf-8", ("Latin-1 (ligne 3)", "UTF-8 (ligne 4)")),
+    ],
+)
+def test_encodages_melanges(entrepot: Entrepot, debut: str, fin: str, attendu: tuple[str, str]) -> None:
+    report = entrepot.rejeter(_fichier_mixte(entrepot, debut, fin), "ENCODAGE_MIXTE")
     assert report.counts == {"ENCODAGE_MIXTE": 1}
-    une_anomalie(report, "ENCODAGE_MIXTE", ligne=4)
-
-
-def test_encodages_melanges_message_nomme_les_bonnes_lignes(entrepot: Entrepot) -> None:
-    report = entrepot.rejeter(_fichier_mixte(entrepot), "ENCODAGE_MIXTE")
-    message = une_anomalie(report, "ENCODAGE_MIXTE").message
-    assert "UTF-8 (ligne 3)" in message
-    assert "Latin-1 (ligne 4)" in message
-
-
-def test_encodages_melanges_latin1_avant_utf8(entrepot: Entrepot) -> None:
-    lignes = lignes_csv(
-        [
-            logement(1),
-            logement(2, DEPCOM="11203", LIBCOM="Lézignan-Corbières"),
-            logement(3, DEPCOM="69259", LIBCOM="Vénissieux"),
-        ]
-    )
-    contenu = ("\n".join(lignes[:3]) + "\n").encode("latin-1") + (lignes[3] + "\n").encode("utf-8")
-    path = entrepot.fichier("rpls_2024.csv")
-    path.write_bytes(contenu)
-    report = entrepot.rejeter(path, "ENCODAGE_MIXTE")
     message = une_anomalie(report, "ENCODAGE_MIXTE", ligne=4).message
-    assert "UTF-8 (ligne 4)" in message and "Latin-1 (ligne 3)" in message
+    assert all(partie in message for partie in attendu)
 
 
 def test_encodages_melanges_apostrophe_typographique(entrepot: Entrepot) -> None:
