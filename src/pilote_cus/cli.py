@@ -51,19 +51,10 @@ def print_report(report: ErrorReport, written: Path) -> None:
 
 def cmd_import_rpls(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
-    path = Path(args.fichier)
-    try:
-        with Steps() as steps:
-            result = import_rpls(path, warehouse, vintage=args.millesime, organisme=args.organisme, steps=steps)
-    except ImportRejected as rejected:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = (
-            Path(args.rapport)
-            if args.rapport
-            else warehouse.root.parent / "rapports" / (f"erreurs-{path.stem}-{stamp}.csv")
+    with Steps() as steps:
+        result = import_rpls(
+            Path(args.fichier), warehouse, vintage=args.millesime, organisme=args.organisme, steps=steps
         )
-        print_report(rejected.report, rejected.report.write_csv(target))
-        return EXIT_REJECTED
     s = result.snapshot
     console.print(
         f"[green]Import réussi[/] : {number(result.dwellings)} logements au 1er janvier {s.vintage} "
@@ -280,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         args.data_dir = None
     try:
         return int(args.handler(args))
-    except ImportRejected as rejected:
-        target = data_dir(args.data_dir) / "rapports" / f"erreurs-{datetime.now():%Y%m%d-%H%M%S}.csv"
+    except ImportRejected as rejected:  # any command that imports a file: the report, nothing imported
+        stem = Path(rejected.report.file_name).stem
+        default = data_dir(args.data_dir) / "rapports" / f"erreurs-{stem}-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        target = Path(args.rapport) if getattr(args, "rapport", None) else default
         print_report(rejected.report, rejected.report.write_csv(target))
         return EXIT_REJECTED
     except (NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
