@@ -1,0 +1,1 @@
+"""Event data the indicators need (operations, attributions, vacancies, arrears, complaints…)."""
