@@ -210,7 +210,10 @@ class _Ensembles:
         self.commune = rng.choice(len(communes), size=n, p=weights / weights.sum())
         shares = np.array([p[2] for p in PERIODS] + [RECENT_SHARE])
         period = rng.choice(len(shares), size=n, p=shares / shares.sum())
+        # periods are clipped to the year before the millésime, so older millésimes stay possible
         bounds = np.array([(p[0], p[1]) for p in PERIODS] + [(2020, vintage - 1)])
+        bounds[:, 1] = np.minimum(bounds[:, 1], vintage - 1)
+        bounds[:, 0] = np.minimum(bounds[:, 0], bounds[:, 1])
         self.year = rng.integers(bounds[period, 0], bounds[period, 1] + 1)
         qpv_p = np.where(self.year < 1975, 0.55, np.where(self.year < 2000, 0.30, 0.08))
         self.qpv = rng.random(n) < np.where(self.individual, qpv_p * 0.3, qpv_p)
