@@ -81,7 +81,8 @@ def two_years(warehouse, tmp_path):
 
 def test_catalogue_has_every_regulatory_indicator():
     codes = {i.code for i in catalogue().indicators}
-    generation_1 = {f"G1-{x}" for x in (["A1", "A2", "B1", "B2", "C1", "C2", "C3", "C4", "D1", "E1", "E2", "E3", "E4", "E5", "F1", "F2", "F3", "F4", "G1", "G2", "G3", "G4", "H1"])}
+    suffixes = "A1 A2 B1 B2 C1 C2 C3 C4 D1 E1 E2 E3 E4 E5 F1 F2 F3 F4 G1 G2 G3 G4 H1"
+    generation_1 = {f"G1-{x}" for x in suffixes.split()}
     generation_2 = {"PP-1", "PP-2", "PP-3", "PP-4", "PP-5", "PS-1", "PS-2", "PS-3", "SR-1", "G-1"}
     assert generation_1 | generation_2 <= codes
     to_confirm = {i.code for i in catalogue().indicators if i.to_confirm}
