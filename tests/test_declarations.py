@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from pilote_cus.patrimoine import etat_des_lieux
@@ -46,3 +48,11 @@ def test_landlord_documentation_is_up_to_date():
 
     doc = (Path(__file__).parents[1] / "docs" / "formats" / "rpls.md").read_text(encoding="utf-8")
     assert doc == rpls_format_doc(), "régénérez : python -m pilote_cus.patrimoine.documentation > docs/formats/rpls.md"
+
+
+def test_indicator_catalogue_documentation_is_up_to_date():
+    from pilote_cus.indicateurs.catalogue import catalogue
+    from pilote_cus.indicateurs.documentation import render
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "indicateurs.md").read_text(encoding="utf-8")
+    assert doc == render(catalogue()), "régénérez : python -m pilote_cus.indicateurs.documentation docs/indicateurs.md"

@@ -234,7 +234,16 @@ def load_catalogue(folder: Traversable | Path | None = None, version: str = CATA
     for indicator in indicators:
         if indicator.parent and indicator.parent not in codes:
             raise DeclarationError(f"catalogue/{indicator.code}.toml : parent inconnu « {indicator.parent} »")
-    return Catalogue(version, tuple(indicators))
+    return Catalogue(version, tuple(ordered(indicators)))
+
+
+def ordered(indicators: list[Indicator]) -> list[Indicator]:
+    """Generation, then code, each share right after the indicator it belongs to."""
+    result: list[Indicator] = []
+    for parent in sorted((i for i in indicators if not i.parent), key=lambda i: (i.generation, i.code)):
+        result.append(parent)
+        result += sorted((i for i in indicators if i.parent == parent.code), key=lambda i: i.code)
+    return result + [i for i in indicators if i not in result]
 
 
 @cache

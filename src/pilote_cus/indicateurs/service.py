@@ -7,7 +7,7 @@ from typing import Any, Literal
 import duckdb
 
 from ..entrepot.entrepot import Warehouse
-from .catalogue import CERTAINTY_LABELS, Catalogue, Indicator, catalogue
+from .catalogue import CERTAINTY_LABELS, Catalogue, Indicator, catalogue, ordered
 from .moteur import (
     NoData,
     Period,
@@ -52,15 +52,7 @@ def output_label(indicator: Indicator, ventilation: str | None) -> str:
 
 def _order(indicators: Sequence[Indicator]) -> dict[str, int]:
     """Catalogue order with each share right after its parent."""
-    ranked: dict[str, int] = {}
-    parents = sorted((i for i in indicators if not i.parent), key=lambda i: (i.generation, i.code))
-    for parent in parents:
-        ranked[parent.code] = len(ranked)
-        for child in sorted((i for i in indicators if i.parent == parent.code), key=lambda i: i.code):
-            ranked[child.code] = len(ranked)
-    for indicator in indicators:
-        ranked.setdefault(indicator.code, len(ranked))
-    return ranked
+    return {i.code: n for n, i in enumerate(ordered(list(indicators)))}
 
 
 def compute(
