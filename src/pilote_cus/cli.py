@@ -12,7 +12,10 @@ from rich.table import Table
 from . import __version__
 from .cli_fr import install as install_french
 from .config import data_dir
+from .declarations import DeclarationError
 from .entrepot.entrepot import NoSnapshot, Warehouse
+from .evenements.import_evenements import import_events
+from .evenements.schema import EventSchema, event_schemas
 from .exports import FORMATS, ExportError, write_table
 from .geographie.referentiel import COG_URL, ReferenceDataError, load_cog
 from .imports.erreurs import ErrorReport, ImportRejected, catalogue
@@ -64,6 +67,21 @@ def cmd_import_rpls(args: argparse.Namespace) -> int:
     if s.provenance["colonnes_inconnues_conservees"]:
         console.print(
             "Colonnes non documentées conservées : " + ", ".join(s.provenance["colonnes_inconnues_conservees"])
+        )
+    return 0
+
+
+def cmd_import_events(args: argparse.Namespace) -> int:
+    with Steps() as steps:
+        result = import_events(_warehouse(args), args.type_fichier, Path(args.fichier), steps=steps)
+    s = result.snapshot
+    years = ", ".join(str(y) for y in result.years)
+    covered = f" ; années {years} (remplacent les imports précédents de ces années)" if years else " ; registre complet"
+    console.print(f"[green]Import réussi[/] : {number(result.rows)} lignes en {result.seconds:.1f} s{covered}.")
+    console.print(f"Instantané {s.id} ; format {s.provenance['format']}, encodage {s.provenance['encodage']}.")
+    if result.ignored_columns:
+        console.print(
+            "[yellow]Attention[/] : colonnes inconnues, ignorées (non importées) : " + ", ".join(result.ignored_columns)
         )
     return 0
 
@@ -156,7 +174,10 @@ def cmd_verifier(args: argparse.Namespace) -> int:
     for problem in problems:
         console.print(f"[red]✗[/] {problem}")
     if not problems:
-        console.print("Déclarations vérifiées : catalogue d'erreurs, schéma RPLS, état des lieux.")
+        console.print(
+            "Déclarations vérifiées : catalogue d'erreurs, schéma RPLS, état des lieux, schémas des fichiers "
+            "d'événements."
+        )
     return 1 if problems else 0
 
 
@@ -183,6 +204,14 @@ def _dwellings(value: str) -> int:
     if not MIN_DWELLINGS <= number <= MAX_DWELLINGS:
         raise argparse.ArgumentTypeError(f"entre {MIN_DWELLINGS} et {MAX_DWELLINGS} logements")
     return number
+
+
+def _event_schemas() -> dict[str, EventSchema]:
+    """The shipped event schemas; none if one is broken (`cus verifier` then says which and why)."""
+    try:
+        return event_schemas()
+    except (DeclarationError, ValueError):
+        return {}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     rpls.add_argument("--millesime", type=int, help="année du 1er janvier décrit (fichiers open data)")
     rpls.add_argument("--organisme", help="identifiant de l'organisme si le fichier ne le donne pas")
     rpls.add_argument("--rapport", help="chemin du rapport d'erreurs CSV")
+    for schema in _event_schemas().values():
+        events = kinds.add_parser(schema.nom, parents=[common], help=schema.libelle, description=schema.description)
+        events.set_defaults(handler=cmd_import_events)
+        events.add_argument("fichier", help="fichier CSV (séparateur ; , ou tabulation) ou classeur XLSX")
+        events.add_argument("--rapport", help="chemin du rapport d'erreurs CSV")
 
     p = add("referentiel", lambda a: EXIT_USAGE, "charge un référentiel public")
     refs = p.add_subparsers(dest="referentiel", metavar="REFERENTIEL", required=True)

@@ -6,6 +6,8 @@ Errors name the file, the entry and what is wrong (unknown key, unknown column, 
 import duckdb
 
 from .declarations import DeclarationError
+from .evenements.controles import ERROR_CODES, date_order_problems
+from .evenements.schema import event_schemas
 from .imports.erreurs import catalogue
 from .patrimoine import etat_des_lieux
 from .patrimoine.import_rpls import DERIVED, SQL_TYPES
@@ -39,6 +41,7 @@ def verify() -> list[str]:
         rpls_schema()
     except SchemaError as error:
         problems.append(str(error))
+    problems += _event_problems()
     try:
         decl = etat_des_lieux.declaration()
     except DeclarationError as error:
@@ -59,6 +62,20 @@ def verify() -> list[str]:
             _check(con, sql.format(annee_precedente=2000), f"{where}, {part}", problems)
         for column in ratio.requiert:
             _check(con, f"count({column})", f"{where}, colonne requise", problems)
+    return problems
+
+
+def _event_problems() -> list[str]:
+    """Every event schema loads; the importer's date orders and error codes refer to what exists."""
+    try:
+        schemas = event_schemas()
+    except (DeclarationError, ValueError) as error:
+        return [f"schémas des fichiers d'événements : {error}"]
+    problems = date_order_problems(schemas)
+    known = catalogue()
+    problems += [
+        f"evenements/controles.py : code {code} absent du catalogue" for code in ERROR_CODES if code not in known
+    ]
     return problems
 
 
