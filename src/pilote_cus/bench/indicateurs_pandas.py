@@ -249,9 +249,9 @@ def diagnosed_buildings(t: Tables) -> pd.DataFrame:
     parc = t["parc"]
     dwellings = parc.assign(qpv=parc["en_qpv"].eq(True), diagnosed=parc["dpedate"] > pd.Timestamp(1900, 1, 1))
     buildings = dwellings.groupby(["annee", "organisme", "batiment_id"], dropna=False, sort=False).agg(
-        depcom=("depcom", "first"),
-        departement=("departement", "first"),
-        segment=("segment", "first"),
+        depcom=("depcom", "min"),
+        departement=("departement", "min"),
+        segment=("segment", "min"),
         qpv=("qpv", "any"),
         diagnosed=("diagnosed", "all"),
     )
