@@ -133,8 +133,28 @@ def test_history_lists_snapshots(data, capsys):
 def test_demo_without_server(data, capsys):
     assert run("demo", "--logements", "1000", "--sans-serveur", "--data-dir", str(data)) == 0
     reports = sorted(p.name for p in (data / "rapports").iterdir())
-    assert reports == ["etat-des-lieux-2024.csv", "etat-des-lieux-2024.json", "etat-des-lieux-2024.xlsx"]
-    assert "Office synthétique" in capsys.readouterr().err
+    assert reports == [
+        "engagements-generation-2.xlsx",
+        "etat-des-lieux-2024.csv",
+        "etat-des-lieux-2024.json",
+        "etat-des-lieux-2024.xlsx",
+        "evaluation-3-ans.xlsx",
+        "evaluation-6-ans.xlsx",
+        "indicateurs-generation-1.csv",
+        "indicateurs-generation-1.xlsx",
+        "indicateurs-generation-2.csv",
+        "indicateurs-generation-2.xlsx",
+    ]
+    err = capsys.readouterr().err
+    assert "Office synthétique" in err
+    assert "Indicateurs de génération 1" in err and "Indicateurs de génération 2" in err
+    assert "Évaluation finale à 6 ans (2019-2024" in err
+    with (data / "rapports" / "indicateurs-generation-2.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    codes = {r["code"] for r in rows}
+    assert {"PP-1", "PP-2", "PP-3", "PP-4", "PP-5", "PS-1", "PS-2", "PS-3", "SR-1", "G-1"} <= codes
+    statuses = {r["statut"] for r in rows}
+    assert {"atteint", "non atteint"} <= statuses  # synthetic objectives give statuses of both kinds
 
 
 def test_synthetic_command_refuses_out_of_range_sizes(tmp_path, capsys):

@@ -1,22 +1,31 @@
 """`cus demo`: a synthetic landlord taken through the real path, from its RPLS file to the reports."""
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 from rich.table import Table
 
 from .entrepot.entrepot import Warehouse
+from .evenements.import_evenements import import_events
 from .exports import write_table
+from .indicateurs.catalogue import catalogue
+from .indicateurs.evaluation import evaluate
+from .indicateurs.objectifs import save_objectives, write_template
+from .indicateurs.objectifs_synthetiques import synthetic_objectives
+from .indicateurs.service import OUTPUT_COLUMNS, compute
 from .patrimoine import etat_des_lieux
+from .patrimoine.historique import generate_history
 from .patrimoine.import_rpls import import_rpls
-from .patrimoine.synthetique import generate_rpls
 from .progression import Steps, console, number
 
-VINTAGE = 2024
+FIRST_YEAR, YEARS = 2019, 6  # a second-generation CUS: 2019-2024
 
 
-def _summary(table_rows: list[dict]) -> Table:
+def _summary(table_rows: list[dict], vintage: int) -> Table:
     table = Table(
-        title=f"État des lieux au 1er janvier {VINTAGE} par département (données synthétiques)",
+        title=f"État des lieux au 1er janvier {vintage} par département (données synthétiques)",
         title_justify="left",
     )
     columns = [
@@ -50,37 +59,29 @@ def _summary(table_rows: list[dict]) -> Table:
 
 
 def run_demo(root: Path, dwellings: int, seed: int, serve: bool) -> int:
+    """Six years of a synthetic landlord through the real path: files, imports, indicators, evaluation."""
     warehouse = Warehouse(root)
     reports = root / "rapports"
     reports.mkdir(parents=True, exist_ok=True)
-    source = root / "entrees" / f"rpls-transmission-{VINTAGE}-synthetique.csv"
-    source.parent.mkdir(parents=True, exist_ok=True)
+    inputs = root / "entrees"
     console.print(f"[bold]Pilote CUS — démonstration[/] (dossier de travail : {root})")
     with Steps() as steps:
-        with steps.step("Génération du bailleur synthétique", dwellings) as advance:
-            generated = generate_rpls(source, dwellings, seed, vintage=VINTAGE, layout="transmission", progress=advance)
-        imported = import_rpls(source, warehouse, steps=steps)
-    landlord = generated.landlords[0]
+        with steps.step("Génération du bailleur synthétique (6 ans d'historique)", 100) as advance:
+            history = generate_history(inputs, dwellings, seed, first_year=FIRST_YEAR, years=YEARS, progress=advance)
+        for vintage, path in sorted(history.rpls_files.items()):
+            import_rpls(path, warehouse, vintage=vintage, steps=steps)
+        for name, path in history.event_files.items():
+            import_events(warehouse, name, path, steps=steps)
+    landlord = history.landlords[0]
+    first, last = min(history.dwellings), max(history.dwellings)
     console.print(
-        f"Bailleur synthétique : {landlord.raison_sociale} (n° {landlord.numero}), "
-        f"{number(generated.ensembles)} ensembles immobiliers ; fichier RPLS de transmission {source.name}."
+        f"Bailleur synthétique : {landlord.raison_sociale} (SIRET {landlord.siret}) ; "
+        f"{number(history.dwellings[first])} logements au 1er janvier {first}, "
+        f"{number(history.dwellings[last])} au 1er janvier {last} ; "
+        f"{number(sum(history.event_rows.values()))} lignes d'événements importées."
     )
-    console.print(
-        f"Import : {number(imported.dwellings)} logements au 1er janvier {VINTAGE} en {imported.seconds:.1f} s "
-        f"(instantané {imported.snapshot.id})."
-    )
-    result = etat_des_lieux.compute(warehouse)
-    metadata = {
-        "instantané": result.snapshot.id,
-        "géographie": result.geography,
-        "avertissement": "données synthétiques, non réelles",
-    }
-    written = [
-        write_table(result.table, fmt, reports / f"etat-des-lieux-{VINTAGE}.{fmt}", "État des lieux", metadata)
-        for fmt in ("xlsx", "csv", "json")
-    ]
-    departements = [r for r in result.table.to_pylist() if r["maille"] == "departement"]
-    console.print(_summary(departements))
+    written = _etat_des_lieux(warehouse, reports, last)
+    written += _indicators(warehouse, reports, seed)
     for path in written:
         console.print(f"Rapport : {path}")
     if serve:
@@ -89,3 +90,133 @@ def run_demo(root: Path, dwellings: int, seed: int, serve: bool) -> int:
             "(les tableaux de bord arrivent avec l'application Django) ; rien à servir."
         )
     return 0
+
+
+def _etat_des_lieux(warehouse: Warehouse, reports: Path, vintage: int) -> list[Path]:
+    result = etat_des_lieux.compute(warehouse, vintage=vintage)
+    metadata = {
+        "instantané": result.snapshot.id,
+        "géographie": result.geography,
+        "avertissement": "données synthétiques, non réelles",
+    }
+    written = [
+        write_table(result.table, fmt, reports / f"etat-des-lieux-{vintage}.{fmt}", "État des lieux", metadata)
+        for fmt in ("xlsx", "csv", "json")
+    ]
+    departements = [r for r in result.table.to_pylist() if r["maille"] == "departement"]
+    console.print(_summary(departements, vintage))
+    return [p for p in written if p]
+
+
+def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
+    """Both generations of indicators, synthetic objectives, the workbook and the two evaluations."""
+    cat = catalogue()
+    mailles = ["bailleur", "departement", "epci"]
+    yearly = {g: compute(warehouse, generation=g, mailles=mailles) for g in (1, 2)}
+    cumulated = {g: compute(warehouse, generation=g, mailles=mailles, cumul=YEARS) for g in (1, 2)}
+    mid = {g: compute(warehouse, generation=g, mailles=mailles, cumul=3) for g in (1, 2)}
+    objectives = []
+    for g in (1, 2):
+        objectives += synthetic_objectives(cat, yearly[g].rows, mid[g].rows + cumulated[g].rows, FIRST_YEAR, seed)
+    save_objectives(warehouse, objectives, {"origine": "objectifs synthétiques de la démonstration"})
+    written: list[Path] = []
+    last = str(FIRST_YEAR + YEARS - 1)
+    for g in (1, 2):
+        results = compute(warehouse, generation=g, mailles=mailles)
+        horizons = compute(warehouse, generation=g, mailles=mailles, cumul=YEARS).rows
+        horizons += compute(warehouse, generation=g, mailles=mailles, cumul=3).rows
+        rows = results.rows + horizons
+        path = reports / f"indicateurs-generation-{g}.xlsx"
+        metadata = {"catalogue": cat.version, "avertissement": "données et objectifs synthétiques, non réels"}
+        write_table(_as_table(rows), "xlsx", path, "Indicateurs", metadata)
+        write_table(_as_table(rows), "csv", path.with_suffix(".csv"), "Indicateurs", metadata)
+        written += [path, path.with_suffix(".csv")]
+        console.print(_status_table(g, rows, last))
+        for note in results.notes:
+            console.print(f"[yellow]Remarque[/] : {note}")
+    template = reports / "engagements-generation-2.xlsx"
+    territories = sorted(
+        {("departement", r["code_territoire"]) for r in yearly[2].rows if r["maille"] == "departement"}
+    )
+    territories += sorted({("epci", r["code_territoire"]) for r in yearly[2].rows if r["maille"] == "epci"})
+    write_template(
+        template,
+        cat,
+        2,
+        [("bailleur", r) for r in sorted({r["code_territoire"] for r in yearly[2].rows if r["maille"] == "bailleur"})]
+        + territories,
+        FIRST_YEAR,
+        {(o.code, o.maille, o.code_territoire, o.periode): o.objectif for o in objectives},
+        compute(warehouse, generation=2, mailles=mailles).rows,
+        title="Convention d'utilité sociale — engagements (données synthétiques)",
+        source={"catalogue": cat.version},
+    )
+    written.append(template)
+    for horizon in (3, 6):
+        evaluation = evaluate(warehouse, generation=2, horizon=horizon, tfpb_exemption=0.0)
+        path = reports / f"evaluation-{horizon}-ans.xlsx"
+        metadata = {"période": evaluation.period.label, **evaluation.summary_text()}
+        write_table(_as_table(evaluation.rows, evaluation.columns), "xlsx", path, "Évaluation", metadata)
+        written.append(path)
+        summary = evaluation.summary_text()
+        label = "Bilan à 3 ans" if horizon == 3 else "Évaluation finale à 6 ans"
+        console.print(
+            f"[bold]{label}[/] ({evaluation.period.label}, génération 2) : {summary['engagements évalués']} "
+            f"engagements évalués, {summary['engagements atteints']} atteints, "
+            f"{summary['partiellement atteints']} partiellement, {summary['non atteints']} non atteints ; "
+            f"pénalité maximale {summary.get('pénalité maximale', '—')}."
+        )
+    return written
+
+
+def _as_table(rows: list[dict[str, Any]], columns: tuple[str, ...] = OUTPUT_COLUMNS) -> pa.Table:
+    return pa.table({c: [_round(c, r.get(c)) for r in rows] for c in columns})
+
+
+def _round(column: str, value: Any) -> Any:
+    return round(value, 4) if column in ("valeur", "ecart") and isinstance(value, float) else value
+
+
+def _status_table(generation: int, rows: list[dict[str, Any]], year: str) -> Table:
+    """Per engagement: the landlord's value for the last year and the statuses over its territories."""
+    table = Table(
+        title=f"Indicateurs de génération {generation} — {year} (objectifs synthétiques)", title_justify="left"
+    )
+    for name in ("code", "indicateur", "bailleur", "territoires atteints", "partiellement", "non atteints"):
+        table.add_column(name, justify="left" if name in ("code", "indicateur") else "right")
+    order: list[str] = []
+    landlord: dict[str, str] = {}
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        code = row["code"]
+        if code != row.get("_indicateur", code):  # ventilations are in the workbook, not on screen
+            continue
+        if code not in order:
+            order.append(code)
+        if row["maille"] == "bailleur" and row["periode"] in (year, f"{FIRST_YEAR}-{year}"):
+            landlord[code] = _shown(row["valeur"], row["unite"])
+        if row["statut"] and row["periode"] in (year, f"{FIRST_YEAR}-{year}"):
+            counts.setdefault(code, Counter())[row["statut"]] += 1
+    for code in order:
+        c = counts.get(code, Counter())
+        label = next(r["libelle"] for r in rows if r["code"] == code)
+        flag = " ⚠" if next(r["certitude"] for r in rows if r["code"] == code) == "à confirmer" else ""
+        table.add_row(
+            code,
+            label + flag,
+            landlord.get(code, "—"),
+            f"[green]{c['atteint']}[/]" if c else "",
+            f"[yellow]{c['partiellement atteint']}[/]" if c else "",
+            f"[red]{c['non atteint']}[/]" if c else "",
+        )
+    return table
+
+
+def _shown(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value:.1f} %".replace(".", ",")
+    if unit in ("logements", "places", "attributions"):
+        return number(round(value))
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",") + f" {unit.replace(' par ', '/')}"
