@@ -165,8 +165,8 @@ def test_synthetic_command_refuses_out_of_range_sizes(tmp_path, capsys):
 
 
 def test_bench_runs_small_and_agrees_with_pandas(data, cog_dir):
-    assert run("bench", "--logements", "3000", "--cog", str(cog_dir), "--data-dir", str(data)) == 0
-    results = json.loads(next((data / "bench").glob("resultats-*.json")).read_text(encoding="utf-8"))
+    assert run("bench", "--suite", "rpls", "--logements", "3000", "--cog", str(cog_dir), "--data-dir", str(data)) == 0
+    results = json.loads(next((data / "bench").glob("resultats-2*.json")).read_text(encoding="utf-8"))
     assert results["ecarts"] == 0 and results["logements"] == 3000
     assert set(results["rapports"]) == {
         "état des lieux : pandas en mémoire / Pilote CUS",
@@ -174,6 +174,17 @@ def test_bench_runs_small_and_agrees_with_pandas(data, cog_dir):
         "import validé / lecture pandas seule",
     }
     assert not list((data / "bench").glob("*.csv"))  # the generated file is removed unless --garder
+
+
+def test_indicator_bench_runs_small_and_agrees_with_pandas(data):
+    command = ("bench", "--suite", "indicateurs", "--logements", "2000", "--evenements", "20000", "--sans-spark")
+    assert run(*command, "--data-dir", str(data)) == 0
+    results = json.loads(next((data / "bench").glob("resultats-indicateurs-*.json")).read_text(encoding="utf-8"))
+    assert results["ecarts"] == {"pandas": 0}
+    assert results["volumes"]["total_evenements"] >= 20_000
+    assert results["volumes"]["résultats"] > 1_000
+    assert set(results["rapports"]) == {"DuckDB : tous les indicateurs", "pandas : tous les indicateurs"}
+    assert not list((data / "bench").glob("entrepot-*"))  # the throw-away warehouse is removed
 
 
 def test_usage_errors_are_in_french(capsys):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_fr import install as install_french
+from .cli_indicateurs import add_commands as add_indicator_commands
 from .config import data_dir
 from .declarations import DeclarationError
 from .entrepot.entrepot import NoSnapshot, Warehouse
@@ -19,6 +20,7 @@ from .evenements.schema import EventSchema, event_schemas
 from .exports import FORMATS, ExportError, write_table
 from .geographie.referentiel import COG_URL, ReferenceDataError, load_cog
 from .imports.erreurs import ErrorReport, ImportRejected, catalogue
+from .indicateurs.moteur import NoData
 from .patrimoine import etat_des_lieux
 from .patrimoine.import_rpls import import_rpls
 from .patrimoine.synthetique import MAX_DWELLINGS, MIN_DWELLINGS, generate_rpls
@@ -188,21 +190,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench.rpls import run_bench
+    cog = Path(args.cog) if args.cog else None
+    status = 0
+    if args.suite in ("rpls", "tout"):
+        from .bench.rpls import run_bench
 
-    return run_bench(
-        data_dir(args.data_dir),
-        args.logements,
-        args.graine,
-        args.garder,
-        Path(args.cog) if args.cog else None,
-    )
+        status |= run_bench(data_dir(args.data_dir), args.logements, args.graine, args.garder, cog)
+    if args.suite in ("indicateurs", "tout"):
+        from .bench.indicateurs import run_bench_indicateurs
+
+        code, _ = run_bench_indicateurs(
+            data_dir(args.data_dir), args.logements, args.evenements, args.graine, cog, spark=not args.sans_spark
+        )
+        status |= code
+    return status
 
 
 def _dwellings(value: str) -> int:
     number = int(value.replace("_", "").replace(" ", ""))
     if not MIN_DWELLINGS <= number <= MAX_DWELLINGS:
         raise argparse.ArgumentTypeError(f"entre {MIN_DWELLINGS} et {MAX_DWELLINGS} logements")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value.replace("_", "").replace(" ", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre entier attendu : {value}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"nombre positif attendu : {value}")
     return number
 
 
@@ -274,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--millesime", type=int)
     p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
 
+    add_indicator_commands(add, common)
+
     add("entrepot", cmd_entrepot, "liste les instantanés de l'entrepôt et leur provenance")
     add("verifier", cmd_verifier, "vérifie les déclarations livrées comme données (schémas, catalogues)")
 
@@ -286,7 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organismes", type=int)
     p.add_argument("--sortie", required=True)
 
-    p = add("bench", cmd_bench, "mesure les performances (import, état des lieux) contre pandas")
+    p = add("bench", cmd_bench, "mesure les performances (import, état des lieux, indicateurs) contre pandas")
+    p.add_argument("--suite", choices=["rpls", "indicateurs", "tout"], default="tout")
+    p.add_argument("--evenements", type=_count, default=30_000_000, help="événements de l'historique national")
+    p.add_argument("--sans-spark", action="store_true", help="ne pas mesurer Spark")
     p.add_argument("--logements", type=_dwellings, default=MAX_DWELLINGS)
     p.add_argument("--graine", type=int, default=7)
     p.add_argument("--garder", action="store_true", help="conserver le fichier généré pour les prochaines mesures")
@@ -311,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(args.rapport) if getattr(args, "rapport", None) else default
         print_report(rejected.report, rejected.report.write_csv(target))
         return EXIT_REJECTED
-    except (NoSnapshot, ReferenceDataError, ExportError, ValueError) as error:
+    except (NoSnapshot, NoData, DeclarationError, ReferenceDataError, ExportError, ValueError) as error:
         console.print(f"[red]Erreur[/] : {error}")
         return EXIT_USAGE
     except OSError as error:

@@ -115,10 +115,10 @@ def run_bench_indicateurs(
 def _counts(warehouse: Warehouse) -> dict[str, Any]:
     con = duckdb.connect()
     try:
-        stock = sum(
-            int(con.execute(f"SELECT count(*) FROM read_parquet('{s.table('logements')}')").fetchone()[0])  # type: ignore[index]
-            for s in warehouse.history("rpls")
-        )
+        stock = 0
+        for snapshot in warehouse.history("rpls"):
+            row = con.execute(f"SELECT count(*) FROM read_parquet('{snapshot.table('logements')}')").fetchone()
+            stock += int(row[0]) if row else 0
         events: dict[str, int] = {}
         for snapshot in warehouse.history():
             if snapshot.kind not in ("rpls", "cog", "objectifs"):
