@@ -20,15 +20,15 @@ import duckdb
 from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected
-from ..imports.texte import UnreadableFile, scan_text_file, sniff_text_file
-from ..patrimoine.import_rpls import (
-    ANOMALY_SENTINEL,
-    CSV_BUFFER_BYTES,
-    MEMORY_LIMIT,
-    _is_encoding_error,
-    _is_windows_1252,
-    _to_utf8,
+from ..imports.texte import (
+    UnreadableFile,
+    is_encoding_error,
+    is_windows_1252,
+    scan_text_file,
+    sniff_text_file,
+    to_utf8_copy,
 )
+from ..patrimoine.import_rpls import ANOMALY_SENTINEL, CSV_BUFFER_BYTES, MEMORY_LIMIT
 from ..progression import Steps
 from .controles import (
     Check,
@@ -189,7 +189,7 @@ class _Import:
             relation = f"read_parquet('{sql_path(self.target)}')"
             return _cross_row_problems(con, relation, self.schema, self.cogs) == 0
         except duckdb.Error as error:
-            if _is_encoding_error(error):
+            if is_encoding_error(error):
                 return None
             raise
         finally:
@@ -236,8 +236,8 @@ def _read_csv(job: _Import, path: Path, scratch: Path) -> tuple[CsvSource, dict[
     if scan.encoding != head.encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
         source, label = replace(source, encoding=scan.encoding), scan.encoding
         valid = job.fast(source)
-    if valid is None and _is_windows_1252(path):  # ’, €, œ: Windows-1252, a superset of Latin-1
-        source, label = replace(source, path=_to_utf8(path, scratch, "cp1252"), encoding="utf-8"), "windows-1252"
+    if valid is None and is_windows_1252(path):  # ’, €, œ: Windows-1252, a superset of Latin-1
+        source, label = replace(source, path=to_utf8_copy(path, scratch, "cp1252"), encoding="utf-8"), "windows-1252"
         valid = job.fast(source)
     if valid is None:
         report.add(Anomaly("ENCODAGE_NON_RECONNU", f"{path.name} : octets illisibles en {source.encoding}."))

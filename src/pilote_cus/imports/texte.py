@@ -172,3 +172,28 @@ def scan_text_file(path: Path, progress: Progress | None = None) -> TextScan:
             )
         )
     return TextScan("latin-1" if latin_at is not None else "utf-8", digest.hexdigest())
+
+
+def is_encoding_error(error: Exception) -> bool:
+    """Whether a DuckDB CSV error is about the file's encoding."""
+    text = str(error)
+    return "encoded" in text or "unicode" in text.lower() or "UTF" in text
+
+
+def is_windows_1252(path: Path) -> bool:
+    with path.open("rb") as handle:
+        while chunk := handle.read(32 * 1024 * 1024):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def to_utf8_copy(path: Path, folder: Path, encoding: str) -> Path:
+    """A UTF-8 copy, line for line, so that reported line numbers stay those of the original."""
+    copy = folder / f"{path.stem}.utf8.csv"
+    with path.open("rb") as source, copy.open("wb") as target:
+        while chunk := source.read(32 * 1024 * 1024):
+            target.write(chunk.decode(encoding).encode("utf-8"))
+    return copy

@@ -20,7 +20,16 @@ from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
-from ..imports.texte import TextHead, TextScan, UnreadableFile, scan_text_file, sniff_text_file
+from ..imports.texte import (
+    TextHead,
+    TextScan,
+    UnreadableFile,
+    is_encoding_error,
+    is_windows_1252,
+    scan_text_file,
+    sniff_text_file,
+    to_utf8_copy,
+)
 from ..progression import Steps
 from .schema import Column, RplsSchema, rpls_schema
 
@@ -498,11 +507,6 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
 
 
-def _is_encoding_error(error: duckdb.Error) -> bool:
-    text = str(error)
-    return "encoded" in text or "unicode" in text.lower() or "UTF" in text
-
-
 def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: Layout, steps: Steps) -> bool:
     """Stream the file into `target`; False if anything is wrong (the slow pass then says what)."""
     con = _connect()
@@ -590,7 +594,7 @@ class _Reading:
         try:
             return _fast_pass(self.sql(), self.target, self.cog, self.layout, self.steps)
         except duckdb.Error as error:
-            if _is_encoding_error(error):
+            if is_encoding_error(error):
                 return None
             raise
 
@@ -598,25 +602,6 @@ class _Reading:
         _slow_pass(self.source, self.encoding, self.sql(), self.layout, self.schema, report, self.cog, self.steps)
         if not report:  # should not happen: both passes apply the same rules
             report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
-
-
-def _is_windows_1252(path: Path) -> bool:
-    with path.open("rb") as handle:
-        while chunk := handle.read(32 * 1024 * 1024):
-            try:
-                chunk.decode("cp1252")
-            except UnicodeDecodeError:
-                return False
-    return True
-
-
-def _to_utf8(path: Path, folder: Path, encoding: str) -> Path:
-    """A UTF-8 copy, line for line, so that reported line numbers stay those of the original."""
-    copy = folder / f"{path.stem}.utf8.csv"
-    with path.open("rb") as source, copy.open("wb") as target:
-        while chunk := source.read(32 * 1024 * 1024):
-            target.write(chunk.decode(encoding).encode("utf-8"))
-    return copy
 
 
 def import_rpls(
@@ -661,8 +646,8 @@ def import_rpls(
             if scan.encoding != head.encoding:  # the head looked like UTF-8, the rest is Latin-1: read again
                 read.label = ""
                 valid = read.fast(scan.encoding)
-            if valid is None and _is_windows_1252(path):  # ’, €, œ: Windows-1252, a superset of Latin-1
-                read.source, read.label = _to_utf8(path, Path(scratch), "cp1252"), "windows-1252"
+            if valid is None and is_windows_1252(path):  # ’, €, œ: Windows-1252, a superset of Latin-1
+                read.source, read.label = to_utf8_copy(path, Path(scratch), "cp1252"), "windows-1252"
                 valid = read.fast("utf-8")
             if valid is None:
                 report.add(Anomaly("ENCODAGE_NON_RECONNU", f"{path.name} : octets illisibles en {read.encoding}."))
