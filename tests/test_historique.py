@@ -8,8 +8,16 @@ import pytest
 
 from pilote_cus.entrepot.entrepot import Warehouse
 from pilote_cus.evenements.schema import event_schemas
-from pilote_cus.patrimoine.historique import HistorySummary, generate_history
+from pilote_cus.evenements.stockage import event_view_sql
+from pilote_cus.geographie.referentiel import load_cog
+from pilote_cus.patrimoine.historique import (
+    HistorySummary,
+    NationalHistorySummary,
+    generate_history,
+    write_national_history,
+)
 from pilote_cus.patrimoine.import_rpls import import_rpls
+from pilote_cus.patrimoine.synthetique import generate_rpls
 
 FIRST, YEARS = 2019, 6
 LAST = FIRST + YEARS - 1
@@ -313,3 +321,138 @@ def test_refuses_what_it_cannot_write(tmp_path):
         generate_history(tmp_path, 500, 1)
     with pytest.raises(ValueError, match="au moins deux"):
         generate_history(tmp_path, 2_000, 1, years=1)
+
+
+# --- the national history, written in SQL ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, NationalHistorySummary]:
+    warehouse = Warehouse(tmp_path_factory.mktemp("national"))
+    return warehouse, write_national_history(warehouse, dwellings=20_000, seed=3, events=150_000)
+
+
+@pytest.fixture(scope="module")
+def ncon(national) -> duckdb.DuckDBPyConnection:
+    """Views r2019… over the millésimes and one view per event table, as the indicators read them."""
+    warehouse, _ = national
+    con = duckdb.connect()
+    for year in range(FIRST, LAST + 1):
+        path = warehouse.current("rpls", year).table("logements")
+        con.execute(f"CREATE VIEW r{year} AS SELECT * FROM read_parquet('{path}')")
+    for name, schema in event_schemas().items():
+        con.execute(f"CREATE VIEW {name} AS {event_view_sql(warehouse, schema)[0]}")
+    return con
+
+
+def _describe(path: Path) -> list[tuple]:
+    return duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+
+
+def test_national_millesimes_have_the_parquet_schema_of_the_import(national, tmp_path, warehouse):
+    generate_rpls(tmp_path / "reference_2024.csv", 1_000, 1)
+    expected = _describe(import_rpls(tmp_path / "reference_2024.csv", warehouse).snapshot.table("logements"))
+    national_warehouse, summary = national
+    for year in range(FIRST, LAST + 1):
+        snapshot = national_warehouse.current("rpls", year)
+        assert _describe(snapshot.table("logements")) == expected
+        assert snapshot.id in summary.snapshots
+    assert summary.dwellings_first == pytest.approx(20_000, rel=0.02)
+    assert summary.dwellings_last > summary.dwellings_first
+
+
+def test_national_history_writes_every_event_table(national, ncon):
+    national_warehouse, summary = national
+    assert summary.event_rows >= 150_000
+    assert dict(summary.rows_by_table).keys() == event_schemas().keys()
+    for name, schema in event_schemas().items():
+        snapshot = national_warehouse.current(name, 0)
+        assert snapshot.provenance["lignes"] == dict(summary.rows_by_table)[name] > 0
+        if schema.nature == "evenements":
+            assert set(range(FIRST, LAST + 1)) <= set(snapshot.provenance["annees"]), name
+        key = ", ".join(schema.cle)
+        assert one(ncon, f"SELECT count(*) FROM (SELECT {key} FROM {name} GROUP BY ALL HAVING count(*) > 1)") == (0,)
+
+
+def test_national_history_is_consistent_from_year_to_year(ncon):
+    for year in range(FIRST, LAST):
+        before, after = (one(ncon, f"SELECT count(*) FILTER (en_stock) FROM r{y}")[0] for y in (year, year + 1))
+        delivered, sold, demolished, renovated = one(
+            ncon,
+            f"""SELECT sum(nb_logements) FILTER (type_evenement = 'MISE_EN_SERVICE' AND produit = 'LOGEMENT'),
+                       coalesce(sum(nb_logements) FILTER (type_evenement = 'VENTE'), 0),
+                       coalesce(sum(nb_logements) FILTER (type_evenement = 'DEMOLITION'), 0),
+                       sum(nb_logements) FILTER (type_evenement = 'RENOVATION_ENERGETIQUE')
+                FROM operations WHERE annee = {year}""",
+        )
+        assert after == before + delivered - sold - demolished
+        changed = one(
+            ncon,
+            f"""SELECT count(*) FROM r{year} a JOIN r{year + 1} b USING (ident_rep)
+                WHERE a.en_stock AND b.en_stock AND a.dpeenergie <> b.dpeenergie""",
+        )[0]
+        assert changed == renovated
+    for year in range(FIRST, LAST + 1):
+        assert one(
+            ncon,
+            f"""WITH v AS (SELECT ident_rep, motif FROM vacances WHERE date_debut <= DATE '{year}-01-01'
+                           AND (date_fin IS NULL OR date_fin >= DATE '{year}-01-01'))
+                SELECT count(*) FILTER ((r.mode = '2') <> (v.motif IS NOT DISTINCT FROM 'LOCATION'))
+                FROM r{year} r LEFT JOIN v USING (ident_rep) WHERE r.en_stock""",
+        ) == (0,)
+    assert one(
+        ncon,
+        """SELECT count(*) FROM attributions a LEFT JOIN vacances v
+           ON v.ident_rep = a.ident_rep AND v.date_fin + 1 = a.date_bail WHERE v.ident_rep IS NULL""",
+    ) == (0,)
+    rpls = " UNION ALL ".join(f"SELECT ident_rep FROM r{y}" for y in range(FIRST, LAST + 1))
+    assert one(
+        ncon,
+        f"SELECT count(*) FROM attributions WHERE annee < {LAST} AND ident_rep NOT IN ({rpls})",
+    ) == (0,)
+
+
+def test_national_rates_follow_published_figures(ncon):
+    vacant, mobility, collective = one(
+        ncon,
+        f"""SELECT 100 * count(*) FILTER (mode = '2') / count(*) FILTER (mode IN ('1', '2')),
+                   100 * count(*) FILTER (mode = '1' AND locat <> {LAST - 1} AND year(bail) = {LAST - 1})
+                       / count(*) FILTER (mode = '1' AND locat <> {LAST - 1}),
+                   100 * avg((typeconst = 'C')::INTEGER) FILTER (en_stock)
+            FROM r{LAST}""",
+    )
+    assert vacant == pytest.approx(2.9, abs=0.6)
+    assert mobility == pytest.approx(9.3, abs=1.0)
+    assert collective == pytest.approx(85, abs=3)
+    pmr = [one(ncon, f"SELECT avg((pmr = '1')::INTEGER) FROM r{y} WHERE en_stock")[0] for y in range(FIRST, LAST + 1)]
+    assert pmr == sorted(pmr)
+    dalo, prefet = one(ncon, "SELECT avg(dalo::INTEGER), avg((contingent = 'PREFET')::INTEGER) FROM attributions")
+    assert 0.05 <= dalo <= 0.08 and 0.22 <= prefet <= 0.32
+
+
+def test_national_history_spreads_over_the_cog_communes(tmp_path, cog_dir):
+    warehouse = Warehouse(tmp_path)
+    cog = load_cog(warehouse, cog_dir)
+    summary = write_national_history(warehouse, dwellings=30_000, seed=5, years=2, events=40_000, cog=cog)
+    assert summary.communes > 30_000
+    logements = warehouse.current("rpls", FIRST + 1).table("logements")
+    communes = cog.table("communes")
+    unknown, distinct = duckdb.sql(
+        f"""SELECT count(*) FILTER (depcom NOT IN (SELECT code FROM read_parquet('{communes}'))),
+                   count(DISTINCT depcom) FROM read_parquet('{logements}')"""
+    ).fetchone() or (None, None)
+    assert unknown == 0 and distinct > 100
+
+
+def test_national_history_same_seed_same_content(tmp_path):
+    def fingerprints(folder: Path) -> dict[str, list]:
+        warehouse = Warehouse(folder)
+        write_national_history(warehouse, dwellings=3_000, seed=11, years=2, events=10_000)
+        return {
+            s.kind + str(s.vintage): duckdb.sql(
+                f"SELECT count(*), sum(hash(COLUMNS(*))) FROM read_parquet('{s.path}/*.parquet')"
+            ).fetchall()
+            for s in warehouse.history()
+        }
+
+    assert fingerprints(tmp_path / "a") == fingerprints(tmp_path / "b")

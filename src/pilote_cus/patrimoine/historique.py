@@ -55,12 +55,13 @@ from pathlib import Path
 import numpy as np
 
 from .historique_evenements import write_events
+from .historique_national import NationalHistorySummary, write_national_history
 from .historique_parc import build_history, write_rpls_vintages
 from .synthetique import MIN_DWELLINGS, Landlord, Place, _landlords, places_from_gazetteer
 
 MAX_HISTORY_DWELLINGS = 1_000_000  # a landlord or a region; the national history is written in SQL
 
-__all__ = ["HistorySummary", "generate_history"]
+__all__ = ["HistorySummary", "NationalHistorySummary", "generate_history", "write_national_history"]
 
 
 @dataclass(frozen=True)
