@@ -2,22 +2,24 @@
 
 The plan is written in DuckDB's dialect (moteur.py). Every view and statement is transpiled to Spark SQL
 and registered as a temporary view of a Spark session of its own; the small tables the plan reads from
-the DuckDB connection (the geography) are copied over through Arrow; `base` is cached, as DuckDB
-materialises it. The result has the same rows and Python types as moteur.run_duckdb.
+the DuckDB connection (the geography) are copied over through Arrow; `base` is computed once and kept,
+as DuckDB materialises it. The result has the same rows and Python types as moteur.run_duckdb.
 
 One local Spark (`local[2]`) is started on first use and kept for the life of the process. The JVM writes
 its console and its logs to a file, never to the user's terminal.
 """
 
 import atexit
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 import sqlglot
@@ -66,7 +68,7 @@ class _SparkGenerator(SparkGenerator):
     # sqlglot hoists every WITH to the top of the query, as Hive requires, without renaming: two
     # indicators with a CTE of the same name (`detail`, `annees`) would then clash. Spark ≥ 3 reads
     # a WITH inside a sub-query, so it is left where it is.
-    EXPRESSIONS_WITHOUT_NESTED_CTES: set[type[exp.Expr]] = set()  # noqa: RUF012
+    EXPRESSIONS_WITHOUT_NESTED_CTES: ClassVar[set[type[exp.Expr]]] = set()
 
 
 def to_spark_sql(sql: str) -> str:
@@ -127,6 +129,11 @@ def _start() -> _Local:
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
+    with warnings.catch_warnings():
+        # py4j's numpy converters import this module on first use; it warns about the installed pandas
+        warnings.simplefilter("ignore", FutureWarning)
+        import pyspark.testing.utils  # noqa: F401
+
     folder = Path(tempfile.mkdtemp(prefix="pilote-cus-spark-"))
     (folder / "log4j2.properties").write_text(_LOG4J, encoding="utf-8")
     conf = SparkConf(loadDefaults=False).setAll(list(SETTINGS.items()))
@@ -147,16 +154,15 @@ def _start() -> _Local:
 
 
 def _stop(local: _Local) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the JVM may be gone already
         local.session.stop()
-    finally:
-        if not local.failed:
-            shutil.rmtree(local.folder, ignore_errors=True)
+    if not local.failed:
+        shutil.rmtree(local.folder, ignore_errors=True)
 
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:300]
+    return text.splitlines()[0][:300].rstrip(".")
 
 
 def spark_session() -> "SparkSession":
@@ -176,27 +182,36 @@ def _copy_table(con: duckdb.DuckDBPyConnection, spark: "SparkSession", name: str
 def run_spark(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[dict[str, Any]]:
     """Run `plan` on Spark; the rows of moteur.run_duckdb, in no particular order."""
     spark = spark_session().newSession()  # temporary views of its own
-    cached: list[DataFrame] = []
+    names: list[str] = []
     step = "géographie"
     try:
-        for name in duckdb_tables(plan):
-            _copy_table(con, spark, name).createOrReplaceTempView(name)
+        for step in duckdb_tables(plan):
+            _copy_table(con, spark, step).createOrReplaceTempView(step)
+            names.append(step)
         for step, sql in (*plan.sources.views.items(), *plan.statements.items()):
             frame = spark.sql(to_spark_sql(sql))
             if step == "base":
-                frame = frame.cache()
-                cached.append(frame)
+                # Computed once here, as DuckDB's table. Not cache(): a cached plan holding a function
+                # Spark deems non-deterministic (any_value, first) is never matched again, and base would
+                # be recomputed for every territory level of the result.
+                frame = frame.localCheckpoint(eager=True)
             frame.createOrReplaceTempView(step)
+            names.append(step)
         step = "résultat"
         rows: list[dict[str, Any]] = spark.sql(to_spark_sql(plan.result)).toArrow().to_pylist()
     except SparkError:
         raise
     except Exception as error:
-        if _local is not None:
-            _local.failed = True
-        where = f" Journal : {_local.log}" if _local is not None else ""
-        raise SparkError(f"Spark a échoué sur « {step} » : {_first_line(error)}.{where}") from error
+        raise _failure(step, error) from error
     finally:
-        for frame in cached:
-            frame.unpersist()
+        for name in names:
+            spark.catalog.dropTempView(name)
     return rows
+
+
+def _failure(step: str, error: Exception) -> SparkError:
+    where = ""
+    if _local is not None:
+        _local.failed = True  # the log is kept for whoever reads the message
+        where = f" Journal : {_local.log}"
+    return SparkError(f"Spark a échoué sur « {step} » : {_first_line(error)}.{where}")
