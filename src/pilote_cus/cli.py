@@ -178,7 +178,7 @@ def cmd_verifier(args: argparse.Namespace) -> int:
     if not problems:
         console.print(
             "Déclarations vérifiées : catalogue d'erreurs, schéma RPLS, état des lieux, schémas des fichiers "
-            "d'événements."
+            "d'événements, catalogue des indicateurs."
         )
     return 1 if problems else 0
 

@@ -42,6 +42,7 @@ def verify() -> list[str]:
     except SchemaError as error:
         problems.append(str(error))
     problems += _event_problems()
+    problems += _indicator_problems()
     try:
         decl = etat_des_lieux.declaration()
     except DeclarationError as error:
@@ -63,6 +64,17 @@ def verify() -> list[str]:
         for column in ratio.requiert:
             _check(con, f"count({column})", f"{where}, colonne requise", problems)
     return problems
+
+
+def _indicator_problems() -> list[str]:
+    """The indicator catalogue loads: fields, units, and SQL reading only known tables and columns."""
+    from .indicateurs.catalogue import load_catalogue
+
+    try:
+        indicators = load_catalogue().indicators
+    except DeclarationError as error:
+        return [f"catalogue des indicateurs : {error}"]
+    return [] if indicators else ["catalogue des indicateurs : aucune déclaration"]
 
 
 def _event_problems() -> list[str]:
