@@ -24,7 +24,7 @@ def _warehouse(args: argparse.Namespace) -> Warehouse:
     return Warehouse(data_dir(args.data_dir))
 
 
-def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pa.Table:
+def results_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pa.Table:
     return pa.table({c: [_rounded(c, r.get(c)) for r in rows] for c in columns})
 
 
@@ -34,14 +34,15 @@ def _rounded(column: str, value: Any) -> Any:
     return value
 
 
-def _format_value(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str) -> str:
+    """A value as people read it: 12,5 %, 1 234 logements, 1 170,0 € HT par logement."""
     if value is None:
         return "—"
     if unit == "%":
         return f"{value:.1f} %".replace(".", ",")
     if unit in ("logements", "places", "attributions"):
         return number(round(value))
-    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",") + f" {unit.replace(' par ', '/')}"
 
 
 _STATUS_STYLE = {"atteint": "green", "partiellement atteint": "yellow", "non atteint": "red"}
@@ -62,8 +63,8 @@ def print_summary(rows: list[dict[str, Any]], title: str, limit: int = 60) -> No
             r["periode"],
             number(round(r["numerateur"])) if r["numerateur"] is not None else "—",
             number(round(r["denominateur"])) if r["denominateur"] is not None else "",
-            _format_value(r["valeur"], r["unite"]),
-            _format_value(r["objectif"], r["unite"]) if r["objectif"] is not None else "",
+            format_value(r["valeur"], r["unite"]),
+            format_value(r["objectif"], r["unite"]) if r["objectif"] is not None else "",
             f"[{style}]{r['statut']}[/]" if style else r["statut"],
         )
     console.print(table)
@@ -96,7 +97,7 @@ def cmd_indicateurs(args: argparse.Namespace) -> int:
     output = Path(args.sortie) if args.sortie else None
     if args.format == "xlsx" and output is None:
         output = Path(f"indicateurs-generation-{args.generation}.xlsx")
-    table = _table(results.rows, OUTPUT_COLUMNS)
+    table = results_table(results.rows, OUTPUT_COLUMNS)
     if output is None:
         write_table(table, args.format, None, "Indicateurs", metadata)
         return 0
@@ -187,7 +188,7 @@ def cmd_evaluation(args: argparse.Namespace) -> int:
         output = Path(f"evaluation-{args.horizon}-ans.xlsx")
     metadata = {"période": evaluation.period.label, "produit par": f"pilote-cus {__version__}"}
     metadata.update(evaluation.summary_text())
-    table = _table(evaluation.rows, evaluation.columns)
+    table = results_table(evaluation.rows, evaluation.columns)
     if output is None:
         write_table(table, args.format, None, "Évaluation", metadata)
         return 0

@@ -4,9 +4,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from rich.table import Table
 
+from .cli_indicateurs import format_value, results_table
 from .entrepot.entrepot import Warehouse
 from .evenements.import_evenements import import_events
 from .exports import write_table
@@ -128,8 +128,8 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
         rows = results.rows + horizons
         path = reports / f"indicateurs-generation-{g}.xlsx"
         metadata = {"catalogue": cat.version, "avertissement": "données et objectifs synthétiques, non réels"}
-        write_table(_as_table(rows), "xlsx", path, "Indicateurs", metadata)
-        write_table(_as_table(rows), "csv", path.with_suffix(".csv"), "Indicateurs", metadata)
+        write_table(results_table(rows, OUTPUT_COLUMNS), "xlsx", path, "Indicateurs", metadata)
+        write_table(results_table(rows, OUTPUT_COLUMNS), "csv", path.with_suffix(".csv"), "Indicateurs", metadata)
         written += [path, path.with_suffix(".csv")]
         console.print(_status_table(g, rows, last))
         for note in results.notes:
@@ -156,7 +156,7 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
         evaluation = evaluate(warehouse, generation=2, horizon=horizon, tfpb_exemption=0.0)
         path = reports / f"evaluation-{horizon}-ans.xlsx"
         metadata = {"période": evaluation.period.label, **evaluation.summary_text()}
-        write_table(_as_table(evaluation.rows, evaluation.columns), "xlsx", path, "Évaluation", metadata)
+        write_table(results_table(evaluation.rows, evaluation.columns), "xlsx", path, "Évaluation", metadata)
         written.append(path)
         summary = evaluation.summary_text()
         label = "Bilan à 3 ans" if horizon == 3 else "Évaluation finale à 6 ans"
@@ -167,14 +167,6 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
             f"pénalité maximale {summary.get('pénalité maximale', '—')}."
         )
     return written
-
-
-def _as_table(rows: list[dict[str, Any]], columns: tuple[str, ...] = OUTPUT_COLUMNS) -> pa.Table:
-    return pa.table({c: [_round(c, r.get(c)) for r in rows] for c in columns})
-
-
-def _round(column: str, value: Any) -> Any:
-    return round(value, 4) if column in ("valeur", "ecart") and isinstance(value, float) else value
 
 
 def _status_table(generation: int, rows: list[dict[str, Any]], year: str) -> Table:
@@ -194,7 +186,7 @@ def _status_table(generation: int, rows: list[dict[str, Any]], year: str) -> Tab
         if code not in order:
             order.append(code)
         if row["maille"] == "bailleur" and row["periode"] in (year, f"{FIRST_YEAR}-{year}"):
-            landlord[code] = _shown(row["valeur"], row["unite"])
+            landlord[code] = format_value(row["valeur"], row["unite"])
         if row["statut"] and row["periode"] in (year, f"{FIRST_YEAR}-{year}"):
             counts.setdefault(code, Counter())[row["statut"]] += 1
     for code in order:
@@ -210,13 +202,3 @@ def _status_table(generation: int, rows: list[dict[str, Any]], year: str) -> Tab
             f"[red]{c['non atteint']}[/]" if c else "",
         )
     return table
-
-
-def _shown(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "%":
-        return f"{value:.1f} %".replace(".", ",")
-    if unit in ("logements", "places", "attributions"):
-        return number(round(value))
-    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",") + f" {unit.replace(' par ', '/')}"

@@ -10,23 +10,14 @@ from .evenements.controles import ERROR_CODES, date_order_problems
 from .evenements.schema import event_schemas
 from .imports.erreurs import catalogue
 from .patrimoine import etat_des_lieux
-from .patrimoine.import_rpls import DERIVED, SQL_TYPES
+from .patrimoine.import_rpls import DERIVED, DERIVED_TYPES, SQL_TYPES
 from .patrimoine.schema import SchemaError, rpls_schema
-
-_DERIVED_TYPES = {
-    "organisme_id": "VARCHAR",
-    "ensemble_id": "BIGINT",
-    "batiment_id": "BIGINT",
-    "departement": "VARCHAR",
-    "en_qpv": "BOOLEAN",
-    "en_stock": "BOOLEAN",
-}
 
 
 def _empty_dwellings(con: duckdb.DuckDBPyConnection) -> None:
     schema = rpls_schema()
     columns = [f'"{c.field}" {SQL_TYPES.get(c.type, "VARCHAR")}' for c in schema.colonnes]
-    columns += [f"{name} {_DERIVED_TYPES[name]}" for name in DERIVED]
+    columns += [f"{name} {DERIVED_TYPES[name]}" for name in DERIVED]
     con.execute(f"CREATE TABLE logements ({', '.join(columns)})")
 
 

@@ -4,88 +4,19 @@ Works on the table `brut` (one row per record DuckDB accepted, in file order, wi
 DuckDB's rejected lines; line numbers are those of the file (or of the Excel sheet).
 """
 
-import bisect
-import csv
-import re
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 
 from ..entrepot.entrepot import Snapshot
 from ..geographie.referentiel import COMMUNE_PATTERN
-from ..imports.erreurs import Anomaly, ErrorReport, catalogue
+from ..imports.erreurs import Anomaly, ErrorReport
+from ..imports.lignes import RecordLines, irregular, report_rejected_lines
 from .controles import key_filter, known_communes, message, quote
 from .lecture import CsvSource
 from .schema import EventSchema
 
 REPORTED_PER_CODE = 100_000
-_REJECT_CODES = {
-    "MISSING COLUMNS": "NOMBRE_CHAMPS",
-    "TOO MANY COLUMNS": "NOMBRE_CHAMPS",
-    "UNQUOTED VALUE": "GUILLEMETS",
-    "INVALID UNICODE": "ENCODAGE_MIXTE",
-}
-
-
-def _irregular(path: Path) -> bool:
-    """Blank lines or quotes: records and lines may not match one to one."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(32 * 1024 * 1024):
-            if b'"' in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk:
-                return True
-    return False
-
-
-class CsvLines:
-    """Maps the n-th record DuckDB accepted to the line where it starts in the file.
-
-    When the file has blank lines or quoted fields (which may span lines), the records are re-read with
-    Python's csv module; otherwise record n starts at line n + 2 once the rejected lines are skipped.
-    """
-
-    def __init__(self, source: CsvSource, rejected_lines: list[int]):
-        self.rejected = sorted(set(rejected_lines))
-        self.starts: list[int] | None = None
-        if source.excel or not _irregular(source.path):
-            return
-        self.starts = []
-        rejected = set(self.rejected)
-        with source.path.open(encoding=source.encoding, newline="", errors="replace") as handle:
-            reader = csv.reader(handle, delimiter=source.delimiter)
-            next(reader, None)
-            previous_end = reader.line_num
-            for record in reader:
-                start = previous_end + 1
-                previous_end = reader.line_num
-                if record and start not in rejected:
-                    self.starts.append(start)
-
-    def line(self, row: int) -> int:
-        if self.starts is not None:
-            return self.starts[row] if row < len(self.starts) else row + 2
-        line, skipped = row + 2, 0
-        while (now := bisect.bisect_right(self.rejected, line)) != skipped:
-            line += now - skipped
-            skipped = now
-        return line
-
-
-def _rejected_rows(con: duckdb.DuckDBPyConnection, report: ErrorReport) -> list[int]:
-    rejects = con.sql(
-        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
-        "FROM reject_errors GROUP BY line ORDER BY line"
-    ).fetchall()
-    for line, kind, text, raw in rejects:
-        code = _REJECT_CODES.get(kind, "LIGNE_ILLISIBLE")
-        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text or "")
-        detail = (
-            f"{found.group(2)} champ(s) au lieu de {found.group(1)}."
-            if found and code == "NOMBRE_CHAMPS"
-            else catalogue()[code].titre + "."
-        )
-        report.add(Anomaly(code, f"Ligne {line} : {detail}", line, None, (raw or "")[:200]))
-    return [r[0] for r in rejects]
 
 
 Line = Callable[[int, int | None], int]  # (rowid in `brut`, Excel row or None) → line of the file
@@ -95,8 +26,9 @@ def collect_anomalies(
     con: duckdb.DuckDBPyConnection, source: CsvSource, schema: EventSchema, cogs: list[Snapshot], report: ErrorReport
 ) -> None:
     """The full report, from the ordered table `brut` and DuckDB's rejected lines."""
-    rejected = _rejected_rows(con, report)
-    lines = CsvLines(source, rejected)
+    rejected = report_rejected_lines(con, report)
+    exact = not source.excel and irregular(source.path)
+    lines = RecordLines(source.path, source.encoding, source.delimiter, rejected, exact)
 
     def line(rowid: int, excel_row: int | None) -> int:
         return excel_row if excel_row is not None else lines.line(rowid)

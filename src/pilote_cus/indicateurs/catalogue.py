@@ -29,7 +29,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from ..declarations import DeclarationError, describe
 from ..evenements.schema import event_schemas
-from ..patrimoine.import_rpls import DERIVED as RPLS_DERIVED
+from ..patrimoine.import_rpls import DERIVED_TYPES as RPLS_DERIVED_TYPES
 from ..patrimoine.import_rpls import SQL_TYPES as RPLS_TYPES
 from ..patrimoine.schema import rpls_schema
 
@@ -149,16 +149,7 @@ class Catalogue:
 def warehouse_schema() -> dict[str, dict[str, str]]:
     """Table → column → SQL type of every view an indicator may read."""
     parc = {c.field: RPLS_TYPES.get(c.type, "VARCHAR") for c in rpls_schema().colonnes}
-    derived = {
-        "organisme_id": "VARCHAR",
-        "ensemble_id": "BIGINT",
-        "batiment_id": "BIGINT",
-        "departement": "VARCHAR",
-        "en_qpv": "BOOLEAN",
-        "en_stock": "BOOLEAN",
-    }
-    assert set(derived) == set(RPLS_DERIVED), "colonnes dérivées du RPLS à tenir à jour"
-    parc.update(derived)
+    parc.update(RPLS_DERIVED_TYPES)
     parc["annee"] = "SMALLINT"
     tables = {"parc": parc}
     for name, schema in event_schemas().items():

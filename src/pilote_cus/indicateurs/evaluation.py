@@ -16,24 +16,10 @@ from ..entrepot.entrepot import Warehouse
 from .catalogue import CERTAINTY_LABELS, catalogue
 from .moteur import NoData, Period, stock_snapshots
 from .objectifs import indicator_of, load_objectives, status
-from .service import compute, output_label
+from .service import OUTPUT_COLUMNS, compute, output_label
 
 PENALTY_PER_DWELLING = 100.0  # € — CUS.md, generation-1 text
-COLUMNS = (
-    "code",
-    "libelle",
-    "maille",
-    "code_territoire",
-    "periode",
-    "numerateur",
-    "denominateur",
-    "valeur",
-    "unite",
-    "objectif",
-    "ecart",
-    "statut",
-    "certitude",
-)
+COLUMNS = (*OUTPUT_COLUMNS[:10], "ecart", "statut", "certitude")  # the results' columns, with the gap
 
 
 @dataclass

@@ -24,20 +24,6 @@ from ..geographie.referentiel import register_geography
 from .catalogue import BASE_COLUMNS, MAILLES, Catalogue, Indicator, warehouse_schema
 
 FRANCE_CODE = "FR"
-RESULT_COLUMNS = (
-    "code",
-    "libelle",
-    "maille",
-    "code_territoire",
-    "periode",
-    "numerateur",
-    "denominateur",
-    "valeur",
-    "unite",
-    "objectif",
-    "statut",
-    "certitude",
-)
 _TERRITORY = {
     "france": f"'{FRANCE_CODE}'",
     "region": "region",

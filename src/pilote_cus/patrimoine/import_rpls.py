@@ -4,7 +4,6 @@ Validation runs as SQL in DuckDB over the whole file; if anything is wrong, the 
 returned and nothing is written. Otherwise the snapshot is written aside and published atomically.
 """
 
-import bisect
 import csv
 import re
 import tempfile
@@ -20,6 +19,7 @@ from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
+from ..imports.lignes import RecordLines, irregular, report_rejected_lines
 from ..imports.texte import (
     TextHead,
     TextScan,
@@ -38,13 +38,15 @@ ANOMALY_SENTINEL = "PILOTE_CUS_ANOMALIE"
 MEMORY_LIMIT = "5GB"
 CSV_BUFFER_BYTES = 32 * 1024 * 1024  # above DuckDB's default: a national file is read 1.7 s faster
 SQL_TYPES = {"entier": "INTEGER", "decimal": "DOUBLE", "annee": "SMALLINT", "mois_annee": "DATE"}
-DERIVED = ("organisme_id", "ensemble_id", "batiment_id", "departement", "en_qpv", "en_stock")
-_REJECT_CODES = {
-    "MISSING COLUMNS": "NOMBRE_CHAMPS",
-    "TOO MANY COLUMNS": "NOMBRE_CHAMPS",
-    "UNQUOTED VALUE": "GUILLEMETS",
-    "INVALID UNICODE": "ENCODAGE_MIXTE",
+DERIVED_TYPES = {  # columns the import adds to every dwelling, with their types
+    "organisme_id": "VARCHAR",
+    "ensemble_id": "BIGINT",
+    "batiment_id": "BIGINT",
+    "departement": "VARCHAR",
+    "en_qpv": "BOOLEAN",
+    "en_stock": "BOOLEAN",
 }
+DERIVED = tuple(DERIVED_TYPES)
 
 
 @dataclass
@@ -333,44 +335,6 @@ def _extra_field(name: str) -> str:
 # --- collecting anomalies -------------------------------------------------------------------
 
 
-class _LineMap:
-    """Maps the n-th accepted record to the line where it starts in the file.
-
-    Exact in general: when the file has blank lines or quoted fields (which may span lines), the
-    records are re-read with Python's csv module; otherwise record n starts at line n + 2 once the
-    rejected lines are skipped.
-    """
-
-    def __init__(self, path: Path, encoding: str, rejected_lines: list[int], exact: bool):
-        self.rejected = sorted(set(rejected_lines))
-        self.starts: list[int] | None = None
-        if exact:
-            self.starts = []
-            rejected = set(self.rejected)
-            with path.open(encoding=encoding, newline="", errors="replace") as handle:
-                reader = csv.reader(handle, delimiter=";")
-                previous_end = 1
-                next(reader, None)  # header row or transmission header line
-                previous_end = reader.line_num
-                for record in reader:
-                    start = previous_end + 1
-                    previous_end = reader.line_num
-                    if record and start not in rejected:
-                        self.starts.append(start)
-
-    def line(self, row: int) -> int:
-        if self.starts is not None:
-            return self.starts[row] if row < len(self.starts) else row + 2
-        line = row + 2
-        skipped = 0
-        while True:
-            now = bisect.bisect_right(self.rejected, line)
-            if now == skipped:
-                return line
-            line += now - skipped
-            skipped = now
-
-
 def _message(column: Column | None, code: str, value: Any, vintage: int) -> str:
     title = catalogue()[code].titre.lower()
     label = column.nom if column else "?"
@@ -402,20 +366,8 @@ def _collect(
 ) -> None:
     """Build the full report from the ordered table `brut` and DuckDB's rejected lines."""
     limit = 100_000
-    rejects = con.sql(
-        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
-        "FROM reject_errors GROUP BY line ORDER BY line"
-    ).fetchall()
-    for line, kind, message, raw in rejects:
-        code = _REJECT_CODES.get(kind, "LIGNE_ILLISIBLE")
-        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
-        text = (
-            f"{found.group(2)} champ(s) au lieu de {found.group(1)}."
-            if found and code == "NOMBRE_CHAMPS"
-            else catalogue()[code].titre + "."
-        )
-        report.add(Anomaly(code, f"Ligne {line} : {text}", line, None, (raw or "")[:200]))
-    lines = _LineMap(path, encoding, [r[0] for r in rejects], exact_lines)
+    rejected = report_rejected_lines(con, report)
+    lines = RecordLines(path, encoding, ";", rejected, exact_lines)
     columns = schema.by_name()
 
     for code, total in con.sql(
@@ -475,7 +427,7 @@ def _collect(
 
     accepted_row = con.sql("SELECT count(*) FROM brut").fetchone()
     accepted = accepted_row[0] if accepted_row else 0
-    _check_counts(layout, accepted, len(rejects), report)
+    _check_counts(layout, accepted, len(rejected), report)
 
 
 def _check_counts(layout: Layout, accepted: int, rejected: int, report: ErrorReport) -> None:
@@ -540,15 +492,6 @@ def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: L
         con.close()
 
 
-def _irregular(path: Path) -> bool:
-    """Blank lines or quotes: records and lines may not match one to one."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(32 * 1024 * 1024):
-            if b'"' in chunk or b"\n\n" in chunk or b"\n\r\n" in chunk:
-                return True
-    return False
-
-
 def _slow_pass(
     path: Path,
     encoding: str,
@@ -562,7 +505,7 @@ def _slow_pass(
     con = _connect()
     try:
         steps.query(con, "Localisation des erreurs", sql.ordered_table())
-        _collect(con, path, encoding, layout, schema, report, cog, _irregular(path))
+        _collect(con, path, encoding, layout, schema, report, cog, irregular(path))
     finally:
         con.close()
 
