@@ -178,12 +178,19 @@ def test_bench_runs_small_and_agrees_with_pandas(data, cog_dir):
 
 def test_indicator_bench_runs_small_and_agrees_with_pandas(data):
     command = ("bench", "--suite", "indicateurs", "--logements", "2000", "--evenements", "20000", "--sans-spark")
+    command += ("--part-pandas", "0.5")  # pandas and DuckDB compared on one landlord in two
     assert run(*command, "--data-dir", str(data)) == 0
     results = json.loads(next((data / "bench").glob("resultats-indicateurs-*.json")).read_text(encoding="utf-8"))
     assert results["ecarts"] == {"pandas": 0}
     assert results["volumes"]["total_evenements"] >= 20_000
     assert results["volumes"]["résultats"] > 1_000
-    assert set(results["rapports"]) == {"DuckDB : tous les indicateurs", "pandas : tous les indicateurs"}
+    compared = results["volumes"]["comparaison pandas"]
+    assert compared.endswith("organismes (50%)")
+    assert set(results["rapports"]) == {
+        "DuckDB : tous les indicateurs",
+        f"DuckDB : tous les indicateurs, {compared}",
+        f"pandas : tous les indicateurs, {compared}",
+    }
     assert not list((data / "bench").glob("entrepot-*"))  # the throw-away warehouse is removed
 
 

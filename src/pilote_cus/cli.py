@@ -200,7 +200,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench.indicateurs import run_bench_indicateurs
 
         code, _ = run_bench_indicateurs(
-            data_dir(args.data_dir), args.logements, args.evenements, args.graine, cog, spark=not args.sans_spark
+            data_dir(args.data_dir),
+            args.logements,
+            args.evenements,
+            args.graine,
+            cog,
+            spark=not args.sans_spark,
+            pandas_share=args.part_pandas,
         )
         status |= code
     return status
@@ -309,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", choices=["rpls", "indicateurs", "tout"], default="tout")
     p.add_argument("--evenements", type=_count, default=30_000_000, help="événements de l'historique national")
     p.add_argument("--sans-spark", action="store_true", help="ne pas mesurer Spark")
+    p.add_argument(
+        "--part-pandas",
+        type=float,
+        default=1.0,
+        help="part des organismes sur laquelle comparer à pandas (pandas ne tient pas l'historique national en 24 Go)",
+    )
     p.add_argument("--logements", type=_dwellings, default=MAX_DWELLINGS)
     p.add_argument("--graine", type=int, default=7)
     p.add_argument("--garder", action="store_true", help="conserver le fichier généré pour les prochaines mesures")

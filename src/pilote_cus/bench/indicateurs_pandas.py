@@ -98,8 +98,9 @@ class Tables:
     """Each table read once, on first use, with the columns the indicators need; aggregates shared by
     several indicators computed once."""
 
-    def __init__(self, sources: PandasSources):
+    def __init__(self, sources: PandasSources, organismes: Sequence[str] = ()):
         self.sources = sources
+        self.organismes = list(organismes)  # read only these landlords' rows (every indicator is per landlord)
         self._read: dict[str, pd.DataFrame] = {}
         self._shared: dict[str, pd.DataFrame] = {}
 
@@ -118,7 +119,9 @@ class Tables:
 
     def _stock(self) -> pd.DataFrame:
         """Dwellings in stock on 1 January of each vintage."""
-        in_stock = [("en_stock", "==", True)]
+        in_stock: list[tuple[str, str, Any]] = [("en_stock", "==", True)]
+        if self.organismes:
+            in_stock.append(("organisme_id", "in", self.organismes))
         parts = [
             _read(path, COLUMNS["parc"], in_stock).assign(annee=vintage) for vintage, path in self.sources.stock.items()
         ]
@@ -127,8 +130,9 @@ class Tables:
 
     def _events(self, name: str) -> pd.DataFrame:
         columns = COLUMNS[name]
+        landlords: list[tuple[str, str, Any]] = [("organisme", "in", self.organismes)] if self.organismes else []
         parts = [
-            _read(path, columns, None if years is None else [("annee", "in", years)])
+            _read(path, columns, (landlords + ([] if years is None else [("annee", "in", years)])) or None)
             for path, years in self.sources.events.get(name, [])
         ]
         return pd.concat(parts, ignore_index=True) if parts else _empty(name, columns)
@@ -340,7 +344,8 @@ def leaving_shelter(t: Tables) -> pd.DataFrame:
 
 
 def long_vacancy(t: Tables) -> pd.DataFrame:
-    """G1-F2: dwellings offered for rent (MODE 1 or 2) whose vacancy covers 1 January and began by 1 October."""
+    """G1-F2: dwellings offered for rent (MODE 1 or 2), vacant on 1 January (MODE 2) with a vacancy covering that
+    day and begun by 1 October."""
     parc = t["parc"]
     offered = parc[parc["mode"].isin(["1", "2"])]
     vacancies = t["vacances"]
@@ -355,13 +360,15 @@ def long_vacancy(t: Tables) -> pd.DataFrame:
         return share(offered, pd.Series(False, index=offered.index))
     vacant = pd.concat(long_ones, ignore_index=True).drop_duplicates()
     flagged = offered.merge(vacant, on=["annee", "organisme", "ident_rep"], how="left", indicator=True)
-    return share(flagged, flagged["_merge"].eq("both"))
+    return share(flagged, flagged["_merge"].eq("both") & flagged["mode"].eq("2"))  # vacant on 1 January
 
 
 def last_situations(t: Tables) -> pd.DataFrame:
     """Each tenancy once a year: its last known situation."""
     owed = t["impayes"].sort_values("date_situation", ascending=False, na_position="last", kind="stable")
-    return owed.drop_duplicates(["organisme", "id_bail", "annee"])
+    keys = ["organisme", "id_bail", "annee"]
+    where = owed.groupby(keys, dropna=False)[["depcom", "departement", "segment"]].transform("min")
+    return owed.assign(**{c: where[c] for c in where.columns}).drop_duplicates(keys)
 
 
 def arrears(flag: str) -> Callable[[Tables], pd.DataFrame]:
@@ -550,7 +557,7 @@ def compute_pandas(
     unknown = sorted(set(mailles) - set(MAILLES)) + sorted({i.code for i in indicators} - set(BASES))
     if unknown:
         raise ValueError(f"maille ou indicateur inconnu du calcul pandas : {', '.join(unknown)}")
-    tables = Tables(sources)
+    tables = Tables(sources, organismes)
     first, last = min(p.first for p in periods), max(p.last for p in periods)
     base = finest_grain(indicators, tables)
     kept = base["annee"].between(first, last)

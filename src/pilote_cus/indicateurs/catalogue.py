@@ -34,6 +34,20 @@ from ..patrimoine.import_rpls import SQL_TYPES as RPLS_TYPES
 from ..patrimoine.schema import rpls_schema
 
 CATALOGUE_VERSION = "2026.11-1"
+# The stock counted once by the characteristics most indicators use: the view `parc_agrege` (one row per
+# combination, `logements` = dwellings). Indicators that need the dwelling itself read `parc`.
+STOCK_CUBE = (
+    "annee",
+    "organisme_id",
+    "depcom",
+    "departement",
+    "codsegpatrim",
+    "en_stock",
+    "en_qpv",
+    "dpeenergie",
+    "pmr",
+    "mode",
+)
 BASE_COLUMNS = (
     "annee",
     "organisme",
@@ -151,7 +165,7 @@ def warehouse_schema() -> dict[str, dict[str, str]]:
     parc = {c.field: RPLS_TYPES.get(c.type, "VARCHAR") for c in rpls_schema().colonnes}
     parc.update(RPLS_DERIVED_TYPES)
     parc["annee"] = "SMALLINT"
-    tables = {"parc": parc}
+    tables = {"parc": parc, "parc_agrege": {c: parc[c] for c in STOCK_CUBE} | {"logements": "BIGINT"}}
     for name, schema in event_schemas().items():
         tables[name] = schema.stored_columns()
     return tables

@@ -21,18 +21,10 @@ from ..entrepot.entrepot import Snapshot, Warehouse
 from ..evenements.schema import event_schemas
 from ..evenements.stockage import event_view_sql, snapshots_by_year
 from ..geographie.referentiel import register_geography
-from .catalogue import BASE_COLUMNS, MAILLES, Catalogue, Indicator, warehouse_schema
+from .catalogue import BASE_COLUMNS, MAILLES, STOCK_CUBE, Catalogue, Indicator, warehouse_schema
 
 FRANCE_CODE = "FR"
-_TERRITORY = {
-    "france": f"'{FRANCE_CODE}'",
-    "region": "region",
-    "departement": "departement",
-    "epci": "epci",
-    "commune": "commune",
-    "segment": "segment",
-    "bailleur": "organisme",
-}
+MATERIALISED = ("parc_agrege", "annuel")  # statements computed once and kept (the others are views)
 _BASE_TYPES = {
     "annee": "INTEGER",
     "organisme": "VARCHAR",
@@ -84,9 +76,9 @@ class Sources:
 
     def snapshots_for(self, tables: set[str], years: range) -> list[str]:
         ids: list[str] = []
-        if "parc" in tables:
+        if tables & {"parc", "parc_agrege"}:
             ids += [self.stock_vintages[y].id for y in years if y in self.stock_vintages]
-        for table in sorted(tables - {"parc"}):
+        for table in sorted(tables - {"parc", "parc_agrege"}):
             ids += self.event_snapshots.get(table, [])
         return sorted(set(ids))
 
@@ -116,7 +108,7 @@ def collect_sources(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, years:
     empty = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in schema["parc"].items())
     views = {"parc": " UNION ALL ".join(parts) if parts else f"SELECT {empty} WHERE false"}
     snapshots: dict[str, list[str]] = {}
-    coverage: dict[str, set[int] | None] = {"parc": set(vintages)}
+    coverage: dict[str, set[int] | None] = {"parc": set(vintages), "parc_agrege": set(vintages)}
     for name, event_schema in event_schemas().items():
         views[name], snapshots[name] = event_view_sql(warehouse, event_schema)
         chosen = snapshots_by_year(warehouse, event_schema)
@@ -137,15 +129,18 @@ def indicator_sql(indicator: Indicator) -> str:
 
 
 def base_sql(indicators: Sequence[Indicator], first: int, last: int, organismes: Sequence[str] = ()) -> str:
+    """Every indicator's rows, as they come (a numerator row and a denominator row may share a key: the
+    roll-up sums them)."""
     union = "\nUNION ALL\n".join(indicator_sql(i) for i in indicators)
     where = f"annee BETWEEN {first} AND {last}"
     if organismes:
         where += " AND organisme IN (" + ", ".join("'" + o.replace("'", "''") + "'" for o in organismes) + ")"
-    return (
-        f"SELECT code, annee, organisme, depcom, departement, segment, ventilation, "
-        f"sum(numerateur) AS numerateur, sum(denominateur) AS denominateur FROM ({union}) AS u "
-        f"WHERE {where} GROUP BY code, annee, organisme, depcom, departement, segment, ventilation"
-    )
+    return f"SELECT * FROM ({union}) AS u WHERE {where}"
+
+
+def stock_cube_sql() -> str:
+    columns = ", ".join(STOCK_CUBE)
+    return f"SELECT {columns}, count(*) AS logements FROM parc GROUP BY {columns}"
 
 
 def _values(rows: list[tuple[Any, ...]], names: Sequence[str]) -> str:
@@ -172,16 +167,39 @@ def rules_sql(indicators: Sequence[Indicator]) -> str:
     return _values(rows, ("code", "premiere_annee", "ventile", "total", "comptage", "echelle"))
 
 
-def rollup_sql(mailles: Sequence[str]) -> str:
-    """SQL over base, periodes, regles, geo_communes, geo_departements → one row per result."""
+_KEYS = {  # maille → column of `enrichie` holding its territory (none: the whole country)
+    "region": "region",
+    "departement": "departement",
+    "epci": "epci",
+    "commune": "commune",
+    "segment": "segment",
+    "bailleur": "organisme",
+}
+
+
+def yearly_sql(mailles: Sequence[str]) -> str:
+    """SQL over base and the geography → one row per indicator × maille × territory × year × ventilation.
+
+    One scan of `base` with one grouping set per maille; the territories are then few enough for the
+    periods and the ventilation totals to be cheap.
+    """
     unknown = set(mailles) - set(MAILLES)
     if unknown:
         raise ValueError(f"maille inconnue : {', '.join(sorted(unknown))}")
-    per_maille = "\n    UNION ALL\n".join(
-        f"    SELECT code, '{m}' AS maille, {_TERRITORY[m]} AS territoire, annee, ventilation, numerateur, "
-        f"denominateur FROM enrichie WHERE {_TERRITORY[m]} IS NOT NULL"
-        for m in mailles
-    )
+    keys = [_KEYS[m] for m in mailles if m in _KEYS]
+    sets = [f"(code, annee, ventilation, {k})" for k in keys]
+    if "france" in mailles:
+        sets.append("(code, annee, ventilation)")
+    maille = "CASE " + " ".join(f"WHEN grouping({_KEYS[m]}) = 0 THEN '{m}'" for m in mailles if m in _KEYS)
+    maille += " ELSE 'france' END" if keys else "'france'"
+    territory = "coalesce(" + ", ".join([*keys, f"'{FRANCE_CODE}'"]) + ")" if keys else f"'{FRANCE_CODE}'"
+    not_null = " OR ".join(f"grouping({k}) = 0 AND {k} IS NOT NULL" for k in keys)
+    if "france" in mailles:
+        france = " AND ".join(f"grouping({k}) = 1" for k in keys) or "TRUE"
+        not_null = f"{not_null} OR ({france})" if not_null else france
+    if not keys:
+        maille, territory = "'france'", f"'{FRANCE_CODE}'"
+    select_keys = "".join(f", {k}" for k in keys)
     return f"""
 WITH enrichie AS (
     SELECT b.code, b.annee, b.organisme, b.depcom AS commune, b.segment, b.ventilation,
@@ -191,14 +209,26 @@ WITH enrichie AS (
     LEFT JOIN geo_communes AS c ON c.code = b.depcom
     LEFT JOIN geo_departements AS d ON d.code = coalesce(b.departement, c.dep)
 ),
-territoires AS (
-{per_maille}
-),
-sommes AS (
+groupes AS (
+    SELECT code, annee, ventilation{select_keys}, {maille} AS maille,
+           ({not_null}) AS garder, sum(numerateur) AS numerateur, sum(denominateur) AS denominateur
+    FROM enrichie
+    GROUP BY GROUPING SETS ({", ".join(sets)})
+)
+SELECT code, maille, {territory} AS territoire, annee, ventilation, numerateur, denominateur
+FROM groupes
+WHERE garder
+"""
+
+
+def rollup_sql() -> str:
+    """SQL over annuel, periodes, regles → one row per result (periods, ventilation totals, values)."""
+    return """
+WITH sommes AS (
     SELECT t.code, t.maille, t.territoire, p.periode, t.ventilation, grouping(t.ventilation) AS est_total,
            sum(t.numerateur) AS numerateur, sum(t.denominateur) AS den_somme,
            sum(CASE WHEN t.annee = p.debut THEN t.denominateur END) AS den_premiere
-    FROM territoires AS t
+    FROM annuel AS t
     JOIN periodes AS p ON p.annee = t.annee
     GROUP BY GROUPING SETS ((t.code, t.maille, t.territoire, p.periode, t.ventilation),
                             (t.code, t.maille, t.territoire, p.periode))
@@ -247,16 +277,18 @@ def make_plan(
     first = min(p.first for p in periods)
     last = max(p.last for p in periods)
     statements = {
+        "parc_agrege": stock_cube_sql(),
         "periodes": periods_sql(periods),
         "regles": rules_sql(indicators),
         "base": base_sql(indicators, first, last, organismes),
+        "annuel": yearly_sql(mailles),
     }
-    return Plan(list(indicators), list(periods), list(mailles), sources, statements, rollup_sql(mailles))
+    return Plan(list(indicators), list(periods), list(mailles), sources, statements, rollup_sql())
 
 
 def run_duckdb(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[dict[str, Any]]:
     for name, sql in plan.statements.items():
-        kind = "TABLE" if name == "base" else "VIEW"
+        kind = "TABLE" if name in MATERIALISED else "VIEW"
         con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
     cursor = con.execute(plan.result)
     names = [d[0] for d in cursor.description]
