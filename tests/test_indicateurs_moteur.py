@@ -319,3 +319,28 @@ def test_cli_indicateurs_writes_the_contract_columns(two_years, tmp_path, capsys
         main(["indicateurs", "--generation", "3", "--maille", "departement", "--data-dir", str(data_dir)])
     assert usage.value.code == 2
     assert "choix invalide : 3" in capsys.readouterr().err
+
+
+def test_shared_scans_give_the_same_rows_as_one_query_per_indicator(two_years, tmp_path):
+    """Indicators of the same shape over one table are read in one scan (fusion.py): same rows as alone."""
+    import duckdb
+
+    from pilote_cus.indicateurs.fusion import fuse
+    from pilote_cus.indicateurs.moteur import Period, collect_sources, make_plan, run_duckdb
+
+    fused, _ = fuse(catalogue().indicators)
+    assert {"PS-1", "PS-3", "G1-E1"} <= {i.code for f in fused for i, _ in f.members}
+    rows = [attribution("z1", "01/02/2023", "69123", dalo=True, qpv=True)]  # only QPV: PS-1 has no row for it
+    import_events(two_years, "attributions", attributions(tmp_path, rows, "z.csv"))
+    results = []
+    for shared in (True, False):
+        con = duckdb.connect()
+        sources = collect_sources(con, two_years, range(2022, 2024))
+        periods = [Period("2022", 2022, 2022), Period("2023", 2023, 2023), Period("2022-2023", 2022, 2023)]
+        plan = make_plan(sources, list(catalogue().indicators), periods, ["departement", "bailleur", "epci"],
+                         shared_scans=shared)  # fmt: skip
+        results.append(sorted(run_duckdb(con, plan), key=lambda r: tuple(str(v) for v in r.values())))
+        con.close()
+    assert results[0] == results[1]
+    assert any(r["code"] == "PS-3" for r in results[0])
+    assert not any(r["code"] == "PS-1" and r["periode"] == "2023" for r in results[0])  # no attribution outside QPV

@@ -22,6 +22,7 @@ from ..evenements.schema import event_schemas
 from ..evenements.stockage import event_view_sql, snapshots_by_year
 from ..geographie.referentiel import register_geography
 from .catalogue import BASE_COLUMNS, MAILLES, STOCK_CUBE, Catalogue, Indicator, warehouse_schema
+from .fusion import Fused, fuse, member_sql
 
 FRANCE_CODE = "FR"
 MATERIALISED = ("parc_agrege", "annuel")  # statements computed once and kept (the others are views)
@@ -123,15 +124,27 @@ def collect_sources(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, years:
     return Sources(views, vintages, snapshots, geography, coverage)
 
 
-def indicator_sql(indicator: Indicator) -> str:
+def _typed(code: str, sql: str) -> str:
     casts = ", ".join(f"CAST({c} AS {_BASE_TYPES[c]}) AS {c}" for c in BASE_COLUMNS)
-    return f"SELECT '{indicator.code}' AS code, {casts} FROM ({indicator.sql.strip()}) AS i"
+    return f"SELECT '{code}' AS code, {casts} FROM ({sql.strip()}) AS i"
 
 
-def base_sql(indicators: Sequence[Indicator], first: int, last: int, organismes: Sequence[str] = ()) -> str:
+def indicator_sql(indicator: Indicator) -> str:
+    return _typed(indicator.code, indicator.sql)
+
+
+def base_sql(
+    indicators: Sequence[Indicator],
+    first: int,
+    last: int,
+    organismes: Sequence[str] = (),
+    fused: Sequence[Fused] = (),
+) -> str:
     """Every indicator's rows, as they come (a numerator row and a denominator row may share a key: the
-    roll-up sums them)."""
-    union = "\nUNION ALL\n".join(indicator_sql(i) for i in indicators)
+    roll-up sums them); the indicators of a shared scan (`fused`) are read from it."""
+    parts = [indicator_sql(i) for i in indicators]
+    parts += [_typed(i.code, member_sql(f, i, n)) for f in fused for i, n in f.members]
+    union = "\nUNION ALL\n".join(parts)
     where = f"annee BETWEEN {first} AND {last}"
     if organismes:
         where += " AND organisme IN (" + ", ".join("'" + o.replace("'", "''") + "'" for o in organismes) + ")"
@@ -265,6 +278,7 @@ class Plan:
     sources: Sources
     statements: dict[str, str]  # name of the table or view → SQL, in order (after the sources)
     result: str  # SQL of the result, over the statements
+    materialised: tuple[str, ...] = MATERIALISED  # statements computed once and kept as tables
 
 
 def make_plan(
@@ -273,22 +287,28 @@ def make_plan(
     periods: Sequence[Period],
     mailles: Sequence[str],
     organismes: Sequence[str] = (),
+    shared_scans: bool = True,
 ) -> Plan:
+    """The statements computing `indicators` for `periods` and `mailles`; with `shared_scans`, indicators of
+    the same simple shape over the same table are read in one scan (fusion.py), with the same result."""
     first = min(p.first for p in periods)
     last = max(p.last for p in periods)
+    fused, alone = fuse(indicators) if shared_scans else ([], list(indicators))
     statements = {
         "parc_agrege": stock_cube_sql(),
         "periodes": periods_sql(periods),
         "regles": rules_sql(indicators),
-        "base": base_sql(indicators, first, last, organismes),
+        **{f.name: f.sql for f in fused},
+        "base": base_sql(alone, first, last, organismes, fused),
         "annuel": yearly_sql(mailles),
     }
-    return Plan(list(indicators), list(periods), list(mailles), sources, statements, rollup_sql())
+    materialised = (*MATERIALISED, *(f.name for f in fused))
+    return Plan(list(indicators), list(periods), list(mailles), sources, statements, rollup_sql(), materialised)
 
 
 def run_duckdb(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[dict[str, Any]]:
     for name, sql in plan.statements.items():
-        kind = "TABLE" if name in MATERIALISED else "VIEW"
+        kind = "TABLE" if name in plan.materialised else "VIEW"
         con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
     cursor = con.execute(plan.result)
     names = [d[0] for d in cursor.description]

@@ -27,7 +27,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.generators.spark import SparkGenerator
 
-from .moteur import MATERIALISED, Plan
+from .moteur import Plan
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -190,7 +190,7 @@ def run_spark(con: duckdb.DuckDBPyConnection, plan: Plan) -> list[dict[str, Any]
             names.append(step)
         for step, sql in (*plan.sources.views.items(), *plan.statements.items()):
             frame = spark.sql(to_spark_sql(sql))
-            if step in MATERIALISED:
+            if step in plan.materialised:
                 # Computed once here, as DuckDB's table. Not cache(): a cached plan holding a function
                 # Spark deems non-deterministic (any_value, first) is never matched again, and base would
                 # be recomputed for every territory level of the result.
