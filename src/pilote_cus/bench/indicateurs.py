@@ -38,7 +38,7 @@ def all_periods(first: int = FIRST_YEAR, years: int = YEARS) -> list[Period]:
 
 
 def full_plan(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, landlords: Sequence[str] = ()) -> Plan:
-    sources = collect_sources(con, warehouse, range(FIRST_YEAR, FIRST_YEAR + YEARS))
+    sources = collect_sources(con, warehouse, range(FIRST_YEAR, FIRST_YEAR + YEARS), landlords)
     return make_plan(sources, list(catalogue().indicators), all_periods(), list(DECLINATIONS), landlords)
 
 

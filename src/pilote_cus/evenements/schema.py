@@ -74,6 +74,8 @@ class EventSchema(BaseModel):
         names = [c.nom for c in self.colonnes]
         if len(set(names)) != len(names):
             raise ValueError("nom de colonne déclaré deux fois")
+        if "organisme" not in names:  # indicators are computed landlord by landlord (and filtered by landlord)
+            raise ValueError("organisme : colonne à déclarer dans tout fichier d'événements")
         for name in (*self.cle, *([self.date_reference] if self.date_reference else [])):
             if name not in names:
                 raise ValueError(f"{name} : colonne citée mais non déclarée")

@@ -95,15 +95,29 @@ def stock_snapshots(warehouse: Warehouse) -> dict[int, Snapshot]:
     return dict(sorted(current.items()))
 
 
-def collect_sources(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, years: range | None = None) -> Sources:
-    """Register on `con` the source views (parc, events, geography) and describe them."""
+def _in_list(values: Sequence[str]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def collect_sources(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    years: range | None = None,
+    organismes: Sequence[str] = (),
+) -> Sources:
+    """Register on `con` the source views (parc, events, geography) and describe them.
+
+    With `organismes`, the views hold those landlords' rows only (every indicator is computed landlord by
+    landlord), so a landlord's figures never scan the rest of a national warehouse.
+    """
     schema = warehouse_schema()
     vintages = stock_snapshots(warehouse)
     if years is not None:
         vintages = {v: s for v, s in vintages.items() if v in years}
     columns = ", ".join(f'"{c}"' for c in schema["parc"] if c != "annee")
+    landlords = f" WHERE organisme_id IN {_in_list(organismes)}" if organismes else ""
     parts = [
-        f"SELECT {columns}, CAST({v} AS SMALLINT) AS annee FROM read_parquet('{s.table('logements')}')"
+        f"SELECT {columns}, CAST({v} AS SMALLINT) AS annee FROM read_parquet('{s.table('logements')}'){landlords}"
         for v, s in vintages.items()
     ]
     empty = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in schema["parc"].items())
@@ -112,6 +126,8 @@ def collect_sources(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, years:
     coverage: dict[str, set[int] | None] = {"parc": set(vintages), "parc_agrege": set(vintages)}
     for name, event_schema in event_schemas().items():
         views[name], snapshots[name] = event_view_sql(warehouse, event_schema)
+        if organismes:
+            views[name] = f"SELECT * FROM ({views[name]}) AS e WHERE organisme IN {_in_list(organismes)}"
         chosen = snapshots_by_year(warehouse, event_schema)
         if event_schema.nature == "registre":
             coverage[name] = None if chosen else set()
@@ -147,7 +163,7 @@ def base_sql(
     union = "\nUNION ALL\n".join(parts)
     where = f"annee BETWEEN {first} AND {last}"
     if organismes:
-        where += " AND organisme IN (" + ", ".join("'" + o.replace("'", "''") + "'" for o in organismes) + ")"
+        where += f" AND organisme IN {_in_list(organismes)}"
     return f"SELECT * FROM ({union}) AS u WHERE {where}"
 
 

@@ -78,7 +78,7 @@ def compute(
         years = sorted(stock_snapshots(warehouse))
         periods = periods_for(years, annee, cumul, debut)
         wanted = range(min(p.first for p in periods), max(p.last for p in periods) + 1)
-        sources = collect_sources(con, warehouse, wanted)
+        sources = collect_sources(con, warehouse, wanted, organismes)
         if not sources.stock_vintages and not any(sources.event_snapshots.values()):
             raise NoData("L'entrepôt ne contient ni RPLS ni événements pour la période demandée.")
         plan = make_plan(sources, indicators, periods, mailles, organismes)
