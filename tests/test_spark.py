@@ -148,8 +148,8 @@ def test_spark_gives_the_duckdb_results_for_every_indicator(data_dir, spark):
         assert [type(v) for v in other.values()] == [type(v) for v in row.values()], key
 
 
-def _indicators_csv(data_dir: Path, output: Path, engine: str) -> list[dict[str, str]]:
-    args = ["indicateurs", "--generation", "2", "--annee", str(LAST), "--cumul", "3", "--code", "PS-2"]
+def _indicators_csv(data_dir: Path, output: Path, engine: str, *extra: str) -> list[dict[str, str]]:
+    args = ["indicateurs", "--generation", "2", "--annee", str(LAST), "--cumul", "3", "--code", "PS-2", *extra]
     args += ["--code", "PP-2", "--maille", "region", "--maille", "epci", "--maille", "bailleur", "--moteur", engine]
     args += ["--format", "csv", "--sortie", str(output), "--data-dir", str(data_dir)]
     assert cli.main(args) == 0
@@ -169,6 +169,20 @@ def test_cus_indicateurs_moteur_spark_with_the_cog(data_dir, spark, cog_dir, tmp
     assert by_spark == by_duckdb
     assert {(r["code"], r["maille"]) for r in by_spark} >= {("PS-2", "epci"), ("PP-2", "region")}
     assert {r["periode"] for r in by_spark} == {f"{LAST - 2}-{LAST}"}
+
+
+def test_one_landlord_filtered_from_the_reading_on_spark_as_on_duckdb(data_dir, spark, tmp_path):
+    snapshot = Warehouse(data_dir).current("rpls", LAST)
+    con = duckdb.connect()
+    path = snapshot.table("logements")
+    landlords = [
+        r[0] for r in con.execute(f"SELECT DISTINCT organisme_id FROM read_parquet('{path}') ORDER BY 1").fetchall()
+    ]
+    extra = ("--organisme", landlords[0], "--code", "SR-1")
+    by_spark = _indicators_csv(data_dir, tmp_path / "spark.csv", "spark", *extra)
+    by_duckdb = _indicators_csv(data_dir, tmp_path / "duckdb.csv", "duckdb", *extra)
+    assert by_spark == by_duckdb
+    assert {r["code_territoire"] for r in by_duckdb if r["maille"] == "bailleur"} == {landlords[0]}
 
 
 def test_nested_ctes_keep_their_place():
