@@ -344,3 +344,39 @@ def test_shared_scans_give_the_same_rows_as_one_query_per_indicator(two_years, t
     assert results[0] == results[1]
     assert any(r["code"] == "PS-3" for r in results[0])
     assert not any(r["code"] == "PS-1" and r["periode"] == "2023" for r in results[0])  # no attribution outside QPV
+
+
+def test_cli_objectives_workbook_and_evaluation(two_years, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    data_dir = str(two_years.root.parent)
+    assert main(["evaluation", "--horizon", "3", "--data-dir", data_dir]) == 2  # no objective yet: said, not a crash
+    assert "Aucun objectif de génération 2" in capsys.readouterr().err
+    workbook = tmp_path / "engagements.xlsx"
+    assert main(["objectifs", "modele", "--generation", "2", "--sortie", str(workbook), "--data-dir", data_dir]) == 0
+    book = load_workbook(workbook)
+    sheet = book["Engagements"]
+    header = [c.value for c in sheet[5]]
+    wanted = ("PS-3", "departement", "69")
+    row = next(r for r in range(6, sheet.max_row + 1) if tuple(sheet.cell(r, c).value for c in (1, 6, 7)) == wanted)
+    sheet.cell(row, header.index("Objectif 2022") + 1, 5)
+    sheet.cell(row, header.index("Objectif 2023") + 1, "13,0")  # a decimal comma, as typed in a French spreadsheet
+    book.save(workbook)
+    assert main(["objectifs", "importer", str(workbook), "--data-dir", data_dir]) == 0
+    assert "2 objectifs" in capsys.readouterr().err
+    evaluation = tmp_path / "evaluation.xlsx"
+    assert main(["evaluation", "--horizon", "3", "--sortie", str(evaluation), "--data-dir", data_dir]) == 0
+    out = capsys.readouterr().err
+    assert "1 atteint, 1 partiellement atteint, 0 non atteint" in out
+    rows = list(load_workbook(evaluation)["Évaluation"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("code", "libelle", "maille", "code_territoire", "periode")
+    assert {(r[0], r[4], r[11]) for r in rows[1:]} == {
+        ("PS-3", "2022", "atteint"),
+        ("PS-3", "2023", "partiellement atteint"),
+    }
+    sheet["A6"] = "PS-9"
+    book.save(workbook)
+    report = tmp_path / "rapport.csv"
+    assert main(["objectifs", "importer", str(workbook), "--rapport", str(report), "--data-dir", data_dir]) == 1
+    assert "CODE_INCONNU" in report.read_text(encoding="utf-8-sig")
+    assert load_objectives(two_years)[("PS-3", "departement", "69", "2023")] == 13.0  # the refused file changed nothing
