@@ -192,7 +192,7 @@ def _keyed(rows: list[dict]) -> dict[Key, tuple[float, float | None, float | Non
 def _both(warehouse: Warehouse, periods: list[Period], organismes: tuple[str, ...] = ()) -> tuple[dict, dict]:
     years = range(min(p.first for p in periods), max(p.last for p in periods) + 1)
     with duckdb.connect() as con:
-        plan = make_plan(collect_sources(con, warehouse, years), catalogue().indicators, periods, MAILLES, organismes)
+        plan = make_plan(collect_sources(con, warehouse, years, organismes), catalogue().indicators, periods, MAILLES)
         engine = run_duckdb(con, plan)
     return _keyed(engine), _keyed(compute_from_warehouse(warehouse, plan, organismes))
 

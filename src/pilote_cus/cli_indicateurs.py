@@ -14,7 +14,7 @@ from .entrepot.entrepot import Warehouse
 from .exports import FORMATS, write_table
 from .indicateurs.catalogue import MAILLES, catalogue
 from .indicateurs.evaluation import evaluate
-from .indicateurs.moteur import NoData, stock_snapshots
+from .indicateurs.moteur import NoData, sql_in, stock_snapshots
 from .indicateurs.objectifs import read_template, save_objectives, write_template
 from .indicateurs.service import OUTPUT_COLUMNS, compute
 from .progression import console, number
@@ -126,7 +126,7 @@ def _territories(warehouse: Warehouse, args: argparse.Namespace) -> list[tuple[s
     try:
         where = "en_stock"
         if args.organisme:
-            where += " AND organisme_id IN (" + ", ".join(f"'{o}'" for o in args.organisme) + ")"
+            where += f" AND organisme_id IN {sql_in(args.organisme)}"
         found: list[tuple[str, str]] = []
         for maille, column in (("bailleur", "organisme_id"), ("departement", "departement")):
             sql = f"SELECT DISTINCT {column} FROM read_parquet('{path}') WHERE {where} AND {column} IS NOT NULL"

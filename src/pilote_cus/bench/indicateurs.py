@@ -39,7 +39,7 @@ def all_periods(first: int = FIRST_YEAR, years: int = YEARS) -> list[Period]:
 
 def full_plan(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, landlords: Sequence[str] = ()) -> Plan:
     sources = collect_sources(con, warehouse, range(FIRST_YEAR, FIRST_YEAR + YEARS), landlords)
-    return make_plan(sources, list(catalogue().indicators), all_periods(), list(DECLINATIONS), landlords)
+    return make_plan(sources, list(catalogue().indicators), all_periods(), list(DECLINATIONS))
 
 
 def compare(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], tolerance: float = 1e-6) -> int:

@@ -75,11 +75,14 @@ def empty_select(schema: EventSchema) -> str:
     return f"SELECT {columns} WHERE false"
 
 
-def event_view_sql(warehouse: Warehouse, schema: EventSchema) -> tuple[str, list[str]]:
-    """SQL of the view of `schema` over the warehouse, and the ids of the snapshots it reads."""
+def event_view_sql(
+    warehouse: Warehouse, schema: EventSchema, chosen: list[tuple[Snapshot, list[int] | None]] | None = None
+) -> tuple[str, list[str]]:
+    """SQL of the view of `schema` over the warehouse, and the ids of the snapshots it reads (`chosen`, if
+    the caller already has snapshots_by_year)."""
     parts, ids = [], []
     names = ", ".join(f'"{n}"' for n in schema.stored_columns())
-    for snapshot, years in snapshots_by_year(warehouse, schema):
+    for snapshot, years in snapshots_by_year(warehouse, schema) if chosen is None else chosen:
         path: Path = snapshot.table(schema.nom)
         where = "" if years is None else f" WHERE annee IN ({', '.join(str(y) for y in years)})"
         parts.append(f"SELECT {names} FROM read_parquet('{path}'){where}")

@@ -73,6 +73,13 @@ MAILLES = ("france", "region", "departement", "epci", "commune", "segment", "bai
 
 Certainty = Literal["verifie", "a_confirmer"]
 CERTAINTY_LABELS = {"verifie": "vérifié", "a_confirmer": "à confirmer"}
+POLICY_LABELS = {
+    "patrimoniale": "Politique patrimoniale",
+    "sociale": "Politique sociale",
+    "qualite_de_service": "Qualité du service rendu",
+    "gestion": "Performance de gestion",
+}
+DIRECTION_LABELS = {"hausse": "plus haut est mieux", "baisse": "plus bas est mieux"}
 
 
 class Indicator(BaseModel):
@@ -156,8 +163,13 @@ class Catalogue:
     def by_code(self) -> dict[str, Indicator]:
         return {i.code: i for i in self.indicators}
 
-    def tables_read(self, indicator: Indicator) -> set[str]:
-        return {t.name for t in sqlglot.parse_one(indicator.sql, dialect="duckdb").find_all(exp.Table)}
+
+@cache
+def tables_read(sql: str) -> frozenset[str]:
+    """Tables a query reads (its own WITH names excepted)."""
+    tree = sqlglot.parse_one(sql, dialect="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return frozenset(t.name for t in tree.find_all(exp.Table) if t.name) - ctes
 
 
 def warehouse_schema() -> dict[str, dict[str, str]]:
@@ -180,11 +192,10 @@ def check_sql(indicator: Indicator, source: str, schema: dict[str, dict[str, str
         raise DeclarationError(f"{where} : requête illisible : {error}") from None
     if not isinstance(tree, exp.Query):
         raise DeclarationError(f"{where} : une requête SELECT est attendue")
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
-        if table.name not in schema and table.name not in ctes:
+    for name in sorted(tables_read(indicator.sql)):
+        if name not in schema:
             known = ", ".join(sorted(schema))
-            raise DeclarationError(f"{where} : table inconnue « {table.name} » (tables connues : {known})")
+            raise DeclarationError(f"{where} : table inconnue « {name} » (tables connues : {known})")
     try:
         qualified = qualify(tree.copy(), schema=dict(schema), dialect="duckdb", validate_qualify_columns=True)
     except OptimizeError as error:

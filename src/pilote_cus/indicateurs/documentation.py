@@ -2,15 +2,8 @@
 
 from pathlib import Path
 
-from .catalogue import CERTAINTY_LABELS, UNITS, Catalogue, Indicator, catalogue
+from .catalogue import CERTAINTY_LABELS, DIRECTION_LABELS, POLICY_LABELS, UNITS, Catalogue, Indicator, catalogue
 
-_POLICIES = {
-    "patrimoniale": "Politique patrimoniale",
-    "sociale": "Politique sociale",
-    "qualite_de_service": "Qualité du service rendu",
-    "gestion": "Performance de gestion",
-}
-_DIRECTIONS = {"hausse": "plus haut est mieux", "baisse": "plus bas est mieux"}
 _CUMUL = {
     "somme": "Σ numérateurs / Σ dénominateurs des années",
     "premiere_annee": "Σ numérateurs / dénominateur de la première année",
@@ -28,7 +21,7 @@ def _indicator(i: Indicator) -> list[str]:
         ("Objectif fixé", "par année" if i.periode == "annuelle" else "en cumul à 3 et 6 ans"),
         ("Cumul", _CUMUL[i.cumul]),
         ("Déclinaison", ", ".join(i.declinaison)),
-        ("Sens", f"{_DIRECTIONS[i.sens]} (tolérance « partiellement atteint » : {i.tolerance:.0%})"),
+        ("Sens", f"{DIRECTION_LABELS[i.sens]} (tolérance « partiellement atteint » : {i.tolerance:.0%})"),
         ("Référence", i.reference),
         ("Certitude", CERTAINTY_LABELS[i.certitude]),
     ]
@@ -77,7 +70,7 @@ def render(cat: Catalogue) -> str:
                 f"| {i.code} | {i.libelle} | {i.unite} | {', '.join(i.declinaison)} | {CERTAINTY_LABELS[i.certitude]} |"
             )
         lines.append("")
-        for policy, label in _POLICIES.items():
+        for policy, label in POLICY_LABELS.items():
             members = [i for i in chosen if i.politique == policy]
             if members:
                 lines += [f"### {label}", ""]

@@ -14,7 +14,7 @@ import duckdb
 
 from ..entrepot.entrepot import Warehouse
 from .catalogue import CERTAINTY_LABELS, catalogue
-from .moteur import NoData, Period, stock_snapshots
+from .moteur import NoData, Period, sql_in, stock_snapshots
 from .objectifs import indicator_of, load_objectives, status
 from .service import OUTPUT_COLUMNS, compute, output_label
 
@@ -72,7 +72,7 @@ def _dwellings(warehouse: Warehouse, year: int, organismes: Sequence[str]) -> in
     try:
         where = "en_stock"
         if organismes:
-            where += " AND organisme_id IN (" + ", ".join("'" + o.replace("'", "''") + "'" for o in organismes) + ")"
+            where += f" AND organisme_id IN {sql_in(organismes)}"
         row = con.execute(
             f"SELECT count(*) FROM read_parquet('{snapshot.table('logements')}') WHERE {where}"
         ).fetchone()

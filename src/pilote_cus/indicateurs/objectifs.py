@@ -10,7 +10,6 @@ sheet "Réalisé" with, for every result, the numerator, the denominator and the
 """
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import duckdb
 
 from ..entrepot.entrepot import NoSnapshot, Warehouse
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected
-from .catalogue import CERTAINTY_LABELS, Catalogue, Indicator
+from .catalogue import CERTAINTY_LABELS, DIRECTION_LABELS, POLICY_LABELS, Catalogue, Indicator
 
 KIND = "objectifs"
 STATUSES = ("atteint", "partiellement atteint", "non atteint")
@@ -36,9 +35,6 @@ FIXED_HEADERS = (
     "Code territoire",
     "Certitude",
 )
-_POLICIES = {"patrimoniale": "Patrimoniale", "sociale": "Sociale", "qualite_de_service": "Qualité de service"}
-_POLICIES["gestion"] = "Gestion"
-_DIRECTIONS = {"hausse": "plus haut est mieux", "baisse": "plus bas est mieux"}
 
 
 @dataclass(frozen=True)
@@ -196,9 +192,9 @@ def write_template(
         values: list[Any] = [
             code,
             label,
-            _POLICIES[indicator.politique],
+            POLICY_LABELS[indicator.politique],
             indicator.unite,
-            _DIRECTIONS[indicator.sens],
+            DIRECTION_LABELS[indicator.sens],
             maille,
             territory,
             CERTAINTY_LABELS[indicator.certitude],
@@ -354,6 +350,3 @@ def read_template(path: Path, cat: Catalogue) -> list[Objective]:
     if report.anomalies:
         raise ImportRejected(report)
     return objectives
-
-
-_PERIOD = re.compile(r"^\d{4}(-\d{4})?$")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import duckdb
 
 from ..entrepot.entrepot import Warehouse
-from .catalogue import CERTAINTY_LABELS, Catalogue, Indicator, catalogue, ordered
+from .catalogue import CERTAINTY_LABELS, Catalogue, Indicator, catalogue, ordered, tables_read
 from .moteur import (
     NoData,
     Period,
@@ -81,14 +81,14 @@ def compute(
         sources = collect_sources(con, warehouse, wanted, organismes)
         if not sources.stock_vintages and not any(sources.event_snapshots.values()):
             raise NoData("L'entrepôt ne contient ni RPLS ni événements pour la période demandée.")
-        plan = make_plan(sources, indicators, periods, mailles, organismes)
+        plan = make_plan(sources, indicators, periods, mailles)
         if engine == "spark":
             from .spark import run_spark
 
             raw = run_spark(con, plan)
         else:
             raw = run_duckdb(con, plan)
-        notes = _notes(indicators, periods, sources.years(), wanted)
+        notes = _notes(indicators, sources.years(), wanted)
         rows, gap_notes, gaps = _finish(raw, indicators, plan.sources, periods)
         notes += gap_notes
         objectives = load_objectives(warehouse)
@@ -99,7 +99,7 @@ def compute(
             con.close()
 
 
-def _notes(indicators: Sequence[Indicator], periods: Sequence[Any], years: list[int], wanted: range) -> list[str]:
+def _notes(indicators: Sequence[Indicator], years: list[int], wanted: range) -> list[str]:
     notes = []
     missing = [y for y in wanted if y not in years]
     if missing:
@@ -118,7 +118,7 @@ def _finish(
     by_code = {i.code: i for i in indicators}
     by_period = {p.label: p for p in periods}
     order = _order(indicators)
-    tables = {i.code: _tables(i) for i in indicators}
+    tables = {i.code: set(tables_read(i.sql)) for i in indicators}
     gaps: dict[tuple[str, str], list[str]] = {}
     for indicator in indicators:
         for period in periods:
@@ -175,15 +175,6 @@ def _finish(
             f"{', '.join(sorted(codes, key=order.__getitem__))}."
         )
     return rows, notes, set(gaps)
-
-
-def _tables(indicator: Indicator) -> set[str]:
-    import sqlglot
-    from sqlglot import exp
-
-    tree = sqlglot.parse_one(indicator.sql, dialect="duckdb")
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table)} - ctes
 
 
 __all__ = ["OUTPUT_COLUMNS", "NoData", "compute"]

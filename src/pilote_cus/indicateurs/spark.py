@@ -27,6 +27,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.generators.spark import SparkGenerator
 
+from .catalogue import tables_read
 from .moteur import Plan
 
 if TYPE_CHECKING:
@@ -80,18 +81,12 @@ def to_spark_sql(sql: str) -> str:
         raise SparkError(f"Requête non traduisible pour Spark : {error}") from None
 
 
-def _read_tables(sql: str) -> set[str]:
-    tree = sqlglot.parse_one(sql, dialect="duckdb")
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table) if t.name} - ctes
-
-
 def duckdb_tables(plan: Plan) -> list[str]:
     """Tables the plan reads from the DuckDB connection rather than from files (the geography)."""
     defined = set(plan.sources.views) | set(plan.statements)
     read: set[str] = set()
     for sql in (*plan.sources.views.values(), *plan.statements.values(), plan.result):
-        read |= _read_tables(sql)
+        read |= tables_read(sql)
     return sorted(read - defined)
 
 
