@@ -20,6 +20,7 @@ import duckdb
 from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected
+from ..imports.lignes import ANOMALY_SENTINEL, copy_validated
 from ..imports.texte import (
     UnreadableFile,
     is_encoding_error,
@@ -28,7 +29,7 @@ from ..imports.texte import (
     sniff_text_file,
     to_utf8_copy,
 )
-from ..patrimoine.import_rpls import ANOMALY_SENTINEL, CSV_BUFFER_BYTES, MEMORY_LIMIT
+from ..patrimoine.import_rpls import CSV_BUFFER_BYTES, MEMORY_LIMIT
 from ..progression import Steps
 from .controles import (
     Check,
@@ -175,16 +176,8 @@ class _Import:
         con = _connect()
         try:
             con.execute("SET preserve_insertion_order = false")
-            try:
-                self.steps.query(
-                    con, "Validation des lignes", build_sql(source, self.schema).copy_to_parquet(self.target)
-                )
-            except duckdb.InvalidInputException as error:
-                if ANOMALY_SENTINEL in str(error):
-                    return False
-                raise
-            rejected = con.sql("SELECT count(*) FROM reject_errors").fetchone()
-            if rejected and rejected[0]:
+            copy = build_sql(source, self.schema).copy_to_parquet(self.target)
+            if not copy_validated(con, self.steps, "Validation des lignes", copy):
                 return False
             relation = f"read_parquet('{sql_path(self.target)}')"
             return _cross_row_problems(con, relation, self.schema, self.cogs) == 0

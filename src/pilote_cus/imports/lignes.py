@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from ..progression import Steps
 from .erreurs import Anomaly, ErrorReport, catalogue
+
+ANOMALY_SENTINEL = "PILOTE_CUS_ANOMALIE"  # raised by error() in the validating COPY at the first bad row
 
 REJECT_CODES = {  # DuckDB's reject_errors.error_type → our error code
     "MISSING COLUMNS": "NOMBRE_CHAMPS",
@@ -76,3 +79,16 @@ class RecordLines:
             line += now - skipped
             skipped = now
         return line
+
+
+def copy_validated(con: duckdb.DuckDBPyConnection, steps: Steps, label: str, copy_sql: str) -> bool:
+    """Run a validating COPY (which raises ANOMALY_SENTINEL at the first bad row, see the importers);
+    False when a row was refused or a line could not be read: the slow pass then says what and where."""
+    try:
+        steps.query(con, label, copy_sql)
+    except duckdb.InvalidInputException as error:
+        if ANOMALY_SENTINEL in str(error):
+            return False
+        raise
+    rejected = con.sql("SELECT count(*) FROM reject_errors").fetchone()
+    return not (rejected and rejected[0])

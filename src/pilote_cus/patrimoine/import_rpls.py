@@ -19,7 +19,7 @@ from .. import __version__
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
-from ..imports.lignes import RecordLines, irregular, report_rejected_lines
+from ..imports.lignes import ANOMALY_SENTINEL, RecordLines, copy_validated, irregular, report_rejected_lines
 from ..imports.texte import (
     TextHead,
     TextScan,
@@ -34,7 +34,6 @@ from ..progression import Steps
 from .schema import Column, RplsSchema, rpls_schema
 
 QPV_PATTERN = r"^QP[0-9]{6}$|^QN[0-9A-Z]{6}$"
-ANOMALY_SENTINEL = "PILOTE_CUS_ANOMALIE"
 MEMORY_LIMIT = "5GB"
 CSV_BUFFER_BYTES = 32 * 1024 * 1024  # above DuckDB's default: a national file is read 1.7 s faster
 SQL_TYPES = {"entier": "INTEGER", "decimal": "DOUBLE", "annee": "SMALLINT", "mois_annee": "DATE"}
@@ -464,14 +463,7 @@ def _fast_pass(sql: ValidationSql, target: Path, cog: Snapshot | None, layout: L
     con = _connect()
     try:
         con.execute("SET preserve_insertion_order = false")
-        try:
-            steps.query(con, "Validation et écriture des logements", sql.copy_to_parquet(target))
-        except duckdb.InvalidInputException as error:
-            if ANOMALY_SENTINEL in str(error):
-                return False
-            raise
-        rejected = con.sql("SELECT count(DISTINCT line) FROM reject_errors").fetchone()
-        if rejected and rejected[0]:
+        if not copy_validated(con, steps, "Validation et écriture des logements", sql.copy_to_parquet(target)):
             return False
         data = f"read_parquet('{target}')"
         unknown_communes = (
