@@ -12,7 +12,7 @@ from .evenements.import_evenements import import_events
 from .exports import write_table
 from .indicateurs.catalogue import catalogue
 from .indicateurs.evaluation import evaluate
-from .indicateurs.objectifs import save_objectives, write_template
+from .indicateurs.objectifs import attach_objectives, load_objectives, save_objectives, write_template
 from .indicateurs.objectifs_synthetiques import synthetic_objectives
 from .indicateurs.service import OUTPUT_COLUMNS, compute
 from .patrimoine import etat_des_lieux
@@ -119,20 +119,19 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
     for g in (1, 2):
         objectives += synthetic_objectives(cat, yearly[g].rows, mid[g].rows + cumulated[g].rows, FIRST_YEAR, seed)
     save_objectives(warehouse, objectives, {"origine": "objectifs synthétiques de la démonstration"})
+    signed = load_objectives(warehouse)
     written: list[Path] = []
     last = str(FIRST_YEAR + YEARS - 1)
     for g in (1, 2):
-        results = compute(warehouse, generation=g, mailles=mailles)
-        horizons = compute(warehouse, generation=g, mailles=mailles, cumul=YEARS).rows
-        horizons += compute(warehouse, generation=g, mailles=mailles, cumul=3).rows
-        rows = results.rows + horizons
+        rows = yearly[g].rows + cumulated[g].rows + mid[g].rows
+        attach_objectives(rows, signed, cat.by_code())  # the results computed above, now with their statuses
         path = reports / f"indicateurs-generation-{g}.xlsx"
         metadata = {"catalogue": cat.version, "avertissement": "données et objectifs synthétiques, non réels"}
         write_table(results_table(rows, OUTPUT_COLUMNS), "xlsx", path, "Indicateurs", metadata)
         write_table(results_table(rows, OUTPUT_COLUMNS), "csv", path.with_suffix(".csv"), "Indicateurs", metadata)
         written += [path, path.with_suffix(".csv")]
         console.print(_status_table(g, rows, last))
-        for note in results.notes:
+        for note in yearly[g].notes:
             console.print(f"[yellow]Remarque[/] : {note}")
     template = reports / "engagements-generation-2.xlsx"
     territories = sorted(
@@ -147,7 +146,7 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
         + territories,
         FIRST_YEAR,
         {(o.code, o.maille, o.code_territoire, o.periode): o.objectif for o in objectives},
-        compute(warehouse, generation=2, mailles=mailles).rows,
+        yearly[2].rows,
         title="Convention d'utilité sociale — engagements (données synthétiques)",
         source={"catalogue": cat.version},
     )
