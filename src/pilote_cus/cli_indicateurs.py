@@ -15,7 +15,7 @@ from .exports import FORMATS, write_table
 from .indicateurs.catalogue import MAILLES, catalogue
 from .indicateurs.evaluation import evaluate
 from .indicateurs.moteur import NoData, sql_in, stock_snapshots
-from .indicateurs.objectifs import read_template, save_objectives, write_template
+from .indicateurs.objectifs import load_objectives, read_template, save_objectives, write_template
 from .indicateurs.service import OUTPUT_COLUMNS, compute
 from .progression import console, number
 
@@ -140,8 +140,6 @@ def _territories(warehouse: Warehouse, args: argparse.Namespace) -> list[tuple[s
 def cmd_objectifs_modele(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     cat = catalogue()
-    from .indicateurs.objectifs import load_objectives
-
     objectives = load_objectives(warehouse)
     vintages = sorted(stock_snapshots(warehouse))
     first = args.debut or (vintages[0] if vintages else 2019)
