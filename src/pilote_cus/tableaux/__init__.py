@@ -1,0 +1,1 @@
+"""Dashboards: indicator results published from the warehouse into the application database, imports."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "pilote_cus.web"
+    label = "web"
+    verbose_name = "Application web"

@@ -1,0 +1,100 @@
+"""Factories for the web tests: one landlord with its convention, and one account per role."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from pilote_cus.comptes.models import Association, Collectivite, Implantation, Organisme, Role, Utilisateur
+from pilote_cus.conventions.models import Convention, Objectif, Section, Signataire, Statut
+
+MOT_DE_PASSE = "motdepasse-des-essais-2026"
+
+
+def organisme(code: str = "OPH-A", nom: str = "Habitat du Rhône", departements: tuple[str, ...] = ("69",),
+              region: str = "84") -> Organisme:
+    o, _ = Organisme.objects.get_or_create(code=code, defaults={"nom": nom})
+    for dep in departements:
+        Implantation.objects.get_or_create(organisme=o, departement=dep, defaults={"region": region, "logements": 1000})
+    return o
+
+
+def utilisateur(username: str, role: str, **fields: object) -> Utilisateur:
+    organismes = fields.pop("organismes", ())
+    user = Utilisateur.objects.create_user(username=username, password=MOT_DE_PASSE, role=role, **fields)
+    if organismes:
+        user.organismes.set(organismes)  # type: ignore[arg-type]
+    return user
+
+
+def convention(o: Organisme, statut: str = Statut.ELABORATION, **fields: object) -> Convention:
+    c = Convention.objects.create(
+        organisme=o, titre=f"CUS {o.nom} 2019-2024", annee_debut=2019, annee_fin=2024, statut=statut, **fields
+    )
+    Objectif.objects.create(convention=c, code="PP-1", maille="departement", code_territoire="69",
+                            periode="2019-2024", valeur=3.0)
+    Section.objects.create(convention=c, politique="patrimoniale", nature="orientations", texte="Rénover le parc.")
+    return c
+
+
+def signer(c: Convention) -> None:
+    for nom in ("Préfète du Rhône", "Directrice générale"):
+        Signataire.objects.create(convention=c, nom=nom, qualite="signataire", organisation="—",
+                                  date_signature=timezone.localdate())
+
+
+@dataclass
+class Monde:
+    """Two landlords in two régions, their conventions, and one account per role and perimeter."""
+
+    organisme: Organisme
+    autre_organisme: Organisme
+    convention: Convention
+    autre_convention: Convention
+    collectivite: Collectivite
+    association: Association
+    bailleur: Utilisateur
+    autre_bailleur: Utilisateur
+    etat: Utilisateur
+    etat_region: Utilisateur
+    autre_etat: Utilisateur
+    collectivite_user: Utilisateur
+    association_user: Utilisateur
+    admin: Utilisateur
+
+    def comptes(self) -> dict[str, Utilisateur]:
+        return {
+            "bailleur": self.bailleur,
+            "autre_bailleur": self.autre_bailleur,
+            "etat": self.etat,
+            "etat_region": self.etat_region,
+            "autre_etat": self.autre_etat,
+            "collectivite": self.collectivite_user,
+            "association": self.association_user,
+            "administrateur": self.admin,
+        }
+
+
+def monde(statut: str = Statut.CONCERTATION) -> Monde:
+    o = organisme("OPH-A", "Habitat du Rhône", ("69", "01"), "84")
+    other = organisme("SA-B", "Logis de Garonne", ("31",), "76")
+    c = convention(o, statut)
+    other_c = convention(other, statut)
+    coll = Collectivite.objects.create(nom="Métropole de Lyon", type_territoire="epci", code_territoire="200046977")
+    c.collectivites.add(coll)
+    assoc = Association.objects.create(nom="CNL du Rhône", organisme=o)
+    return Monde(
+        organisme=o,
+        autre_organisme=other,
+        convention=c,
+        autre_convention=other_c,
+        collectivite=coll,
+        association=assoc,
+        bailleur=utilisateur("bailleur", Role.BAILLEUR, organismes=[o]),
+        autre_bailleur=utilisateur("autre-bailleur", Role.BAILLEUR, organismes=[other]),
+        etat=utilisateur("ddt69", Role.ETAT, departement="69"),
+        etat_region=utilisateur("dreal84", Role.ETAT, region="84"),
+        autre_etat=utilisateur("ddt31", Role.ETAT, departement="31"),
+        collectivite_user=utilisateur("metropole", Role.COLLECTIVITE, collectivite=coll),
+        association_user=utilisateur("cnl", Role.ASSOCIATION, association=assoc),
+        admin=utilisateur("admin", Role.ADMINISTRATEUR, is_staff=True, is_superuser=True),
+    )
