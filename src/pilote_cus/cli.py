@@ -189,6 +189,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(data_dir(args.data_dir), args.logements, args.graine, serve=not args.sans_serveur)
 
 
+def cmd_serveur(args: argparse.Namespace) -> int:
+    from .web.serveur import prepare, serve
+
+    prepare(args.data_dir)
+    serve(args.hote, args.port, args.processus, args.fils)
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from .web.manage import run
+
+    return run(args.arguments or ["help"], args.data_dir)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     cog = Path(args.cog) if args.cog else None
     status = 0
@@ -299,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
 
     add_indicator_commands(add, common)
+
+    p = add("serveur", cmd_serveur, "lance l'application web (met d'abord à jour la base de l'application)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--hote", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
+    p.add_argument("--processus", type=int, default=2, help="processus serveurs (défaut : 2)")
+    p.add_argument("--fils", type=int, default=4, help="fils d'exécution par processus (défaut : 4)")
+
+    p = add("web", cmd_web, "commandes d'administration Django sur la base de l'application (migrate, createsuperuser…)")
+    p.add_argument("arguments", nargs=argparse.REMAINDER, help="commande Django et ses options")
 
     add("entrepot", cmd_entrepot, "liste les instantanés de l'entrepôt et leur provenance")
     add("verifier", cmd_verifier, "vérifie les déclarations livrées comme données (schémas, catalogues)")
