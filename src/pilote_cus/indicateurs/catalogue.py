@@ -69,7 +69,8 @@ UNITS = {
 }
 COUNT_UNITS = ("logements", "places", "attributions")
 POLICIES = ("patrimoniale", "sociale", "qualite_de_service", "gestion")
-MAILLES = ("france", "region", "departement", "epci", "commune", "segment", "bailleur")
+# "bailleur_departement": one landlord in one département, territory code "<organisme>|<departement>"
+MAILLES = ("france", "region", "departement", "epci", "commune", "segment", "bailleur", "bailleur_departement")
 
 Certainty = Literal["verifie", "a_confirmer"]
 CERTAINTY_LABELS = {"verifie": "vérifié", "a_confirmer": "à confirmer"}

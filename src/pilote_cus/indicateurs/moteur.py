@@ -193,6 +193,7 @@ _KEYS = {  # maille → column of `enrichie` holding its territory (none: the wh
     "commune": "commune",
     "segment": "segment",
     "bailleur": "organisme",
+    "bailleur_departement": "bailleur_departement",  # "<organisme>|<departement>", computed in `enrichie`
 }
 
 
@@ -211,30 +212,34 @@ def yearly_sql(mailles: Sequence[str]) -> str:
         sets.append("(code, annee, ventilation)")
     maille = "CASE " + " ".join(f"WHEN grouping({_KEYS[m]}) = 0 THEN '{m}'" for m in mailles if m in _KEYS)
     maille += " ELSE 'france' END" if keys else "'france'"
-    territory = "coalesce(" + ", ".join([*keys, f"'{FRANCE_CODE}'"]) + ")" if keys else f"'{FRANCE_CODE}'"
+    territory = "CASE " + " ".join(f"WHEN grouping({k}) = 0 THEN {k}" for k in keys) + f" ELSE '{FRANCE_CODE}' END"
     not_null = " OR ".join(f"grouping({k}) = 0 AND {k} IS NOT NULL" for k in keys)
     if "france" in mailles:
         france = " AND ".join(f"grouping({k}) = 1" for k in keys) or "TRUE"
         not_null = f"{not_null} OR ({france})" if not_null else france
     if not keys:
         maille, territory = "'france'", f"'{FRANCE_CODE}'"
-    select_keys = "".join(f", {k}" for k in keys)
+    pair = (
+        ",\n           b.organisme || '|' || coalesce(b.departement, c.dep) AS bailleur_departement"
+        if "bailleur_departement" in mailles
+        else ""
+    )
     return f"""
 WITH enrichie AS (
     SELECT b.code, b.annee, b.organisme, b.depcom AS commune, b.segment, b.ventilation,
            b.numerateur, b.denominateur, c.epci AS epci,
-           coalesce(b.departement, c.dep) AS departement, coalesce(c.reg, d.reg) AS region
+           coalesce(b.departement, c.dep) AS departement, coalesce(c.reg, d.reg) AS region{pair}
     FROM base AS b
     LEFT JOIN geo_communes AS c ON c.code = b.depcom
     LEFT JOIN geo_departements AS d ON d.code = coalesce(b.departement, c.dep)
 ),
 groupes AS (
-    SELECT code, annee, ventilation{select_keys}, {maille} AS maille,
+    SELECT code, annee, ventilation, {maille} AS maille, {territory} AS territoire,
            ({not_null}) AS garder, sum(numerateur) AS numerateur, sum(denominateur) AS denominateur
     FROM enrichie
     GROUP BY GROUPING SETS ({", ".join(sets)})
 )
-SELECT code, maille, {territory} AS territoire, annee, ventilation, numerateur, denominateur
+SELECT code, maille, territoire, annee, ventilation, numerateur, denominateur
 FROM groupes
 WHERE garder
 """
