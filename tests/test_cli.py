@@ -2,6 +2,10 @@
 
 import csv
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,8 +134,29 @@ def test_history_lists_snapshots(data, capsys):
     assert "rpls-2024-" in capsys.readouterr().err
 
 
-def test_demo_without_server(data, capsys):
-    assert run("demo", "--logements", "1000", "--sans-serveur", "--data-dir", str(data)) == 0
+@pytest.mark.lent
+def test_demo_without_server(data):
+    """`cus demo` in its own process, as a user runs it (Django reads its settings once per process)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CUS_", "DJANGO_"))}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pilote_cus.cli",
+            "demo",
+            "--logements",
+            "1000",
+            "--sans-serveur",
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
     reports = sorted(p.name for p in (data / "rapports").iterdir())
     assert reports == [
         "engagements-generation-2.xlsx",
@@ -145,16 +170,26 @@ def test_demo_without_server(data, capsys):
         "indicateurs-generation-2.csv",
         "indicateurs-generation-2.xlsx",
     ]
-    err = capsys.readouterr().err
+    err = done.stderr
     assert "Office synthétique" in err
     assert "Indicateurs de génération 1" in err and "Indicateurs de génération 2" in err
     assert "Évaluation finale à 6 ans (2019-2024" in err
+    assert "Traceback" not in err
     with (data / "rapports" / "indicateurs-generation-2.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     codes = {r["code"] for r in rows}
     assert {"PP-1", "PP-2", "PP-3", "PP-4", "PP-5", "PS-1", "PS-2", "PS-3", "SR-1", "G-1"} <= codes
     statuses = {r["statut"] for r in rows}
     assert {"atteint", "non atteint"} <= statuses  # synthetic objectives give statuses of both kinds
+    # the application: one account per role printed, the conventions and the published results in its database
+    for login in ("bailleur", "etat-ddt", "etat-dreal", "collectivite", "association", "admin"):
+        assert login in err
+    with sqlite3.connect(data / "application.sqlite3") as db:
+        statuses_db = dict(db.execute("SELECT titre, statut FROM conventions_convention").fetchall())
+        published = db.execute("SELECT count(*) FROM tableaux_resultat").fetchone()[0]
+        objectives = db.execute("SELECT count(*) FROM conventions_objectif").fetchone()[0]
+    assert sorted(statuses_db.values()) == ["elaboration", "suivi"]
+    assert published > 1000 and objectives > 100
 
 
 def test_synthetic_command_refuses_out_of_range_sizes(tmp_path, capsys):

@@ -186,7 +186,7 @@ def cmd_verifier(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(data_dir(args.data_dir), args.logements, args.graine, serve=not args.sans_serveur)
+    return run_demo(data_dir(args.data_dir), args.logements, args.graine, serve=not args.sans_serveur, port=args.port)
 
 
 def cmd_serveur(args: argparse.Namespace) -> int:
@@ -279,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--logements", type=_dwellings, default=20_000)
     p.add_argument("--graine", type=int, default=2024)
     p.add_argument("--sans-serveur", action="store_true", help="ne pas lancer l'application web")
+    p.add_argument("--port", type=int, default=8000, help="port de l'application web (défaut : 8000)")
 
     p = add("importer", lambda a: EXIT_USAGE, "valide et importe un fichier du bailleur")
     kinds = p.add_subparsers(dest="type_fichier", metavar="TYPE", required=True)

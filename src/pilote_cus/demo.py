@@ -12,7 +12,14 @@ from .evenements.import_evenements import import_events
 from .exports import write_table
 from .indicateurs.catalogue import catalogue
 from .indicateurs.evaluation import evaluate
-from .indicateurs.objectifs import attach_objectives, load_objectives, save_objectives, write_template
+from .indicateurs.objectifs import (
+    Objective,
+    attach_objectives,
+    indicator_of,
+    load_objectives,
+    save_objectives,
+    write_template,
+)
 from .indicateurs.objectifs_synthetiques import synthetic_objectives
 from .indicateurs.service import OUTPUT_COLUMNS, compute
 from .patrimoine import etat_des_lieux
@@ -58,7 +65,7 @@ def _summary(table_rows: list[dict], vintage: int) -> Table:
     return table
 
 
-def run_demo(root: Path, dwellings: int, seed: int, serve: bool) -> int:
+def run_demo(root: Path, dwellings: int, seed: int, serve: bool, port: int = 8000) -> int:
     """Six years of a synthetic landlord through the real path: files, imports, indicators, evaluation."""
     warehouse = Warehouse(root)
     reports = root / "rapports"
@@ -81,15 +88,46 @@ def run_demo(root: Path, dwellings: int, seed: int, serve: bool) -> int:
         f"{number(sum(history.event_rows.values()))} lignes d'événements importées."
     )
     written = _etat_des_lieux(warehouse, reports, last)
-    written += _indicators(warehouse, reports, seed)
-    for path in written:
+    indicator_reports, objectives = _indicators(warehouse, reports, seed)
+    for path in written + indicator_reports:
         console.print(f"Rapport : {path}")
-    if serve:
-        console.print(
-            "[yellow]Application web[/] : pas encore livrée dans cette version "
-            "(les tableaux de bord arrivent avec l'application Django) ; rien à servir."
-        )
+    _application(root, warehouse, landlord.siret, landlord.raison_sociale, objectives, serve, port)
     return 0
+
+
+def _application(
+    root: Path, warehouse: Warehouse, code: str, name: str, objectives: list[Objective], serve: bool, port: int
+) -> None:
+    """The application database: results published from the warehouse, conventions, one account per role."""
+    from .web.serveur import prepare
+
+    prepare(str(root))
+    from .tableaux.publication import publier
+    from .web.peuplement import peupler
+
+    with Steps() as steps, steps.step("Publication des résultats dans l'application web", 100) as advance:
+        publication = publier(warehouse, progress=advance)
+    by_code = catalogue().by_code()
+    second = [o for o in objectives if (found := indicator_of(o.code, by_code)) and found[0].generation == 2]
+    accounts = peupler(code, name, second, FIRST_YEAR, YEARS)
+    console.print(
+        f"Application web : {number(publication.resultats)} résultats publiés en {publication.duree_s:.1f} s "
+        f"(instantanés : {publication.instantanes})."
+    )
+    table = Table(
+        title="Comptes de démonstration (mots de passe tirés au hasard à chaque lancement)", title_justify="left"
+    )
+    for column in ("rôle", "identifiant", "mot de passe", "périmètre"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account.role, account.identifiant, account.mot_de_passe, account.perimetre)
+    console.print(table)
+    if serve:
+        from .web.serveur import serve as run_server
+
+        run_server("127.0.0.1", port, workers=2, threads=4)
+    else:
+        console.print(f"Pour servir l'application : cus serveur --data-dir {root}")
 
 
 def _etat_des_lieux(warehouse: Warehouse, reports: Path, vintage: int) -> list[Path]:
@@ -108,7 +146,7 @@ def _etat_des_lieux(warehouse: Warehouse, reports: Path, vintage: int) -> list[P
     return [p for p in written if p]
 
 
-def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
+def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> tuple[list[Path], list[Objective]]:
     """Both generations of indicators, synthetic objectives, the workbook and the two evaluations."""
     cat = catalogue()
     mailles = ["bailleur", "departement", "epci"]
@@ -165,7 +203,7 @@ def _indicators(warehouse: Warehouse, reports: Path, seed: int) -> list[Path]:
             f"{summary['partiellement atteints']} partiellement, {summary['non atteints']} non atteints ; "
             f"pénalité maximale {summary.get('pénalité maximale', '—')}."
         )
-    return written
+    return written, objectives
 
 
 def _status_table(generation: int, rows: list[dict[str, Any]], year: str) -> Table:

@@ -10,8 +10,10 @@ class UtilisateurAdmin(UserAdmin):
     list_filter = ("role", "is_active")
     fieldsets = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
-        ("Rôle et périmètre", {"fields": ("role", "organismes", "departement", "region", "collectivite",
-                                          "association")}),
+        (
+            "Rôle et périmètre",
+            {"fields": ("role", "organismes", "departement", "region", "collectivite", "association")},
+        ),
     )
 
 

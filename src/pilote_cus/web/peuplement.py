@@ -27,8 +27,7 @@ TEXTES = {
     "mois d'impayé (texte de démonstration).",
     (Politique.QUALITE, "orientations"): "Traiter les réclamations sous 30 jours ; moins de 8 pannes par ascenseur "
     "et par an (texte de démonstration).",
-    (Politique.QUALITE, "programme"): "Astreinte 24 h/24 ; enquête de satisfaction triennale (texte de "
-    "démonstration).",
+    (Politique.QUALITE, "programme"): "Astreinte 24 h/24 ; enquête de satisfaction triennale (texte de démonstration).",
 }
 
 
@@ -63,22 +62,35 @@ def _convention(
     Convention.objects.filter(organisme=organisme, titre=title).delete()
     due = echeance(statut, date.today())
     convention = Convention.objects.create(
-        organisme=organisme, generation=2, titre=title, annee_debut=first, annee_fin=last, statut=statut,
+        organisme=organisme,
+        generation=2,
+        titre=title,
+        annee_debut=first,
+        annee_fin=last,
+        statut=statut,
         echeance=due[0] if due else None,
     )
     convention.collectivites.add(collectivite)
     for (politique, nature), texte in TEXTES.items():
         Section.objects.create(convention=convention, politique=politique, nature=nature, texte=texte)
     Objectif.objects.bulk_create(
-        Objectif(convention=convention, code=o.code, maille=o.maille, code_territoire=o.code_territoire,
-                 periode=o.periode, valeur=o.objectif)
+        Objectif(
+            convention=convention,
+            code=o.code,
+            maille=o.maille,
+            code_territoire=o.code_territoire,
+            periode=o.periode,
+            valeur=o.objectif,
+        )
         for o in objectives
     )
     return convention
 
 
 @transaction.atomic
-def peupler(organisme_code: str, nom: str, objectives: Sequence[Objective], first_year: int, years: int) -> list[Compte]:
+def peupler(
+    organisme_code: str, nom: str, objectives: Sequence[Objective], first_year: int, years: int
+) -> list[Compte]:
     """Two conventions (the signed one being followed, the next one in elaboration) and the accounts."""
     organisme, _ = Organisme.objects.update_or_create(code=organisme_code, defaults={"nom": nom})
     main = Implantation.objects.filter(organisme=organisme).order_by("-logements").first()
@@ -90,27 +102,61 @@ def peupler(organisme_code: str, nom: str, objectives: Sequence[Objective], firs
     )
     association, _ = Association.objects.get_or_create(nom=f"Association des locataires de {nom}", organisme=organisme)
     last = first_year + years - 1
-    signed = _convention(organisme, f"CUS {nom} {first_year}-{last}", first_year, last, Statut.SUIVI, objectives,
-                         collectivite)
+    signed = _convention(
+        organisme, f"CUS {nom} {first_year}-{last}", first_year, last, Statut.SUIVI, objectives, collectivite
+    )
     for person, quality, body in (
         ("Préfet de département (démonstration)", "Représentant de l'État", "Préfecture"),
         ("Directrice générale (démonstration)", "Représentante de l'organisme", nom),
         (f"Président du département {dep_name} (démonstration)", "Collectivité de rattachement", collectivite.nom),
     ):
-        Signataire.objects.create(convention=signed, nom=person, qualite=quality, organisation=body,
-                                  date_signature=date(first_year, 6, 30))
-    _convention(organisme, f"CUS {nom} {last + 1}-{last + 6}", last + 1, last + 6, Statut.ELABORATION, [],
-                collectivite)
+        Signataire.objects.create(
+            convention=signed, nom=person, qualite=quality, organisation=body, date_signature=date(first_year, 6, 30)
+        )
+    _convention(organisme, f"CUS {nom} {last + 1}-{last + 6}", last + 1, last + 6, Statut.ELABORATION, [], collectivite)
     return [
         _account("bailleur", Role.BAILLEUR, nom, organismes=[organisme], first_name="Claire", last_name="Bailleur"),
-        _account("etat-ddt", Role.ETAT, f"département {departement}", departement=departement, region="",
-                 first_name="Denis", last_name="DDT"),
-        _account("etat-dreal", Role.ETAT, f"région {region}", region=region, departement="",
-                 first_name="Rachida", last_name="DREAL"),
-        _account("collectivite", Role.COLLECTIVITE, collectivite.nom, collectivite=collectivite,
-                 first_name="Colette", last_name="Département"),
-        _account("association", Role.ASSOCIATION, association.nom, association=association,
-                 first_name="Anatole", last_name="Locataire"),
-        _account("admin", Role.ADMINISTRATEUR, "tout", is_staff=True, is_superuser=True,
-                 first_name="Ada", last_name="Administratrice"),
+        _account(
+            "etat-ddt",
+            Role.ETAT,
+            f"département {departement}",
+            departement=departement,
+            region="",
+            first_name="Denis",
+            last_name="DDT",
+        ),
+        _account(
+            "etat-dreal",
+            Role.ETAT,
+            f"région {region}",
+            region=region,
+            departement="",
+            first_name="Rachida",
+            last_name="DREAL",
+        ),
+        _account(
+            "collectivite",
+            Role.COLLECTIVITE,
+            collectivite.nom,
+            collectivite=collectivite,
+            first_name="Colette",
+            last_name="Département",
+        ),
+        _account(
+            "association",
+            Role.ASSOCIATION,
+            association.nom,
+            association=association,
+            first_name="Anatole",
+            last_name="Locataire",
+        ),
+        _account(
+            "admin",
+            Role.ADMINISTRATEUR,
+            "tout",
+            is_staff=True,
+            is_superuser=True,
+            first_name="Ada",
+            last_name="Administratrice",
+        ),
     ]

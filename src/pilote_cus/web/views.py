@@ -35,11 +35,26 @@ def journal(request: HttpRequest) -> HttpResponse:
 
 
 def interdit(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/erreur.html", {"title": "Accès refusé", "code": 403,
-                  "message": str(exception) if exception else "Cette page n'est pas ouverte à votre rôle."},
-                  status=403)
+    return render(
+        request,
+        "web/erreur.html",
+        {
+            "title": "Accès refusé",
+            "code": 403,
+            "message": str(exception) if exception else "Cette page n'est pas ouverte à votre rôle.",
+        },
+        status=403,
+    )
 
 
 def introuvable(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/erreur.html", {"title": "Page introuvable", "code": 404,
-                  "message": "Cette page n'existe pas ou n'est pas dans votre périmètre."}, status=404)
+    return render(
+        request,
+        "web/erreur.html",
+        {
+            "title": "Page introuvable",
+            "code": 404,
+            "message": "Cette page n'existe pas ou n'est pas dans votre périmètre.",
+        },
+        status=404,
+    )

@@ -4,26 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Trace',
+            name="Trace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('horodatage', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(max_length=60)),
-                ('objet', models.CharField(max_length=60)),
-                ('objet_id', models.CharField(blank=True, max_length=40)),
-                ('avant', models.JSONField(blank=True, null=True)),
-                ('apres', models.JSONField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("horodatage", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("action", models.CharField(max_length=60)),
+                ("objet", models.CharField(max_length=60)),
+                ("objet_id", models.CharField(blank=True, max_length=40)),
+                ("avant", models.JSONField(blank=True, null=True)),
+                ("apres", models.JSONField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-horodatage', '-id'],
+                "ordering": ["-horodatage", "-id"],
             },
         ),
     ]

@@ -8,86 +8,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Collectivite',
+            name="Collectivite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nom', models.CharField(max_length=200)),
-                ('type_territoire', models.CharField(choices=[('departement', 'Département'), ('epci', 'EPCI'), ('commune', 'Commune')], max_length=12)),
-                ('code_territoire', models.CharField(max_length=9)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nom", models.CharField(max_length=200)),
+                (
+                    "type_territoire",
+                    models.CharField(
+                        choices=[("departement", "Département"), ("epci", "EPCI"), ("commune", "Commune")],
+                        max_length=12,
+                    ),
+                ),
+                ("code_territoire", models.CharField(max_length=9)),
             ],
         ),
         migrations.CreateModel(
-            name='Organisme',
+            name="Organisme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='identifiant')),
-                ('nom', models.CharField(max_length=200, verbose_name='raison sociale')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="identifiant")),
+                ("nom", models.CharField(max_length=200, verbose_name="raison sociale")),
             ],
             options={
-                'ordering': ['nom'],
+                "ordering": ["nom"],
             },
         ),
         migrations.CreateModel(
-            name='Association',
+            name="Association",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nom', models.CharField(max_length=200)),
-                ('organisme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='associations', to='comptes.organisme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nom", models.CharField(max_length=200)),
+                (
+                    "organisme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="associations", to="comptes.organisme"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Utilisateur',
+            name="Utilisateur",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('bailleur', 'Bailleur'), ('etat', 'État'), ('collectivite', 'Collectivité signataire'), ('association', 'Association de locataires'), ('administrateur', 'Administrateur')], default='bailleur', max_length=16)),
-                ('departement', models.CharField(blank=True, max_length=3, verbose_name='département (État)')),
-                ('region', models.CharField(blank=True, max_length=2, verbose_name='région (État)')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('association', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='comptes.association')),
-                ('collectivite', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='comptes.collectivite')),
-                ('organismes', models.ManyToManyField(blank=True, related_name='utilisateurs', to='comptes.organisme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("bailleur", "Bailleur"),
+                            ("etat", "État"),
+                            ("collectivite", "Collectivité signataire"),
+                            ("association", "Association de locataires"),
+                            ("administrateur", "Administrateur"),
+                        ],
+                        default="bailleur",
+                        max_length=16,
+                    ),
+                ),
+                ("departement", models.CharField(blank=True, max_length=3, verbose_name="département (État)")),
+                ("region", models.CharField(blank=True, max_length=2, verbose_name="région (État)")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "association",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="comptes.association"
+                    ),
+                ),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="comptes.collectivite"
+                    ),
+                ),
+                ("organismes", models.ManyToManyField(blank=True, related_name="utilisateurs", to="comptes.organisme")),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Implantation',
+            name="Implantation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('departement', models.CharField(max_length=3)),
-                ('region', models.CharField(max_length=2)),
-                ('logements', models.PositiveIntegerField(default=0)),
-                ('organisme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='implantations', to='comptes.organisme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("departement", models.CharField(max_length=3)),
+                ("region", models.CharField(max_length=2)),
+                ("logements", models.PositiveIntegerField(default=0)),
+                (
+                    "organisme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="implantations",
+                        to="comptes.organisme",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['departement'], name='comptes_imp_departe_933925_idx'), models.Index(fields=['region'], name='comptes_imp_region_15d7a2_idx')],
-                'constraints': [models.UniqueConstraint(fields=('organisme', 'departement'), name='implantation_unique')],
+                "indexes": [
+                    models.Index(fields=["departement"], name="comptes_imp_departe_933925_idx"),
+                    models.Index(fields=["region"], name="comptes_imp_region_15d7a2_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("organisme", "departement"), name="implantation_unique")
+                ],
             },
         ),
     ]
