@@ -224,6 +224,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             pandas_share=args.part_pandas or (1.0 if args.logements <= 1_000_000 else 0.25),
         )
         status |= code
+    if args.suite in ("web", "tout"):
+        from .bench.web import run_bench_web
+
+        code, _ = run_bench_web(
+            data_dir(args.data_dir),
+            args.logements,
+            args.evenements,
+            args.graine,
+            cog,
+            users=args.utilisateurs,
+            duration=args.duree,
+        )
+        status |= code
     return status
 
 
@@ -321,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processus", type=int, default=2, help="processus serveurs (défaut : 2)")
     p.add_argument("--fils", type=int, default=4, help="fils d'exécution par processus (défaut : 4)")
 
-    p = add("web", cmd_web, "commandes d'administration Django sur la base de l'application (migrate, createsuperuser…)")
+    p = add(
+        "web", cmd_web, "commandes d'administration Django sur la base de l'application (migrate, createsuperuser…)"
+    )
     p.add_argument("arguments", nargs=argparse.REMAINDER, help="commande Django et ses options")
 
     add("entrepot", cmd_entrepot, "liste les instantanés de l'entrepôt et leur provenance")
@@ -337,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", required=True)
 
     p = add("bench", cmd_bench, "mesure les performances (import, état des lieux, indicateurs) contre pandas")
-    p.add_argument("--suite", choices=["rpls", "indicateurs", "tout"], default="tout")
+    p.add_argument("--suite", choices=["rpls", "indicateurs", "web", "tout"], default="tout")
+    p.add_argument("--utilisateurs", type=int, default=20, help="utilisateurs simultanés (suite web, défaut : 20)")
+    p.add_argument("--duree", type=float, default=60.0, help="durée de la mesure en secondes (suite web, défaut : 60)")
     p.add_argument("--evenements", type=_count, default=30_000_000, help="événements de l'historique national")
     p.add_argument("--sans-spark", action="store_true", help="ne pas mesurer Spark")
     p.add_argument(
