@@ -1,6 +1,10 @@
 """Factories for the web tests: one landlord with its convention, and one account per role."""
 
+import shutil
+import tempfile
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -10,8 +14,9 @@ from pilote_cus.conventions.models import Convention, Objectif, Section, Signata
 MOT_DE_PASSE = "motdepasse-des-essais-2026"
 
 
-def organisme(code: str = "OPH-A", nom: str = "Habitat du Rhône", departements: tuple[str, ...] = ("69",),
-              region: str = "84") -> Organisme:
+def organisme(
+    code: str = "OPH-A", nom: str = "Habitat du Rhône", departements: tuple[str, ...] = ("69",), region: str = "84"
+) -> Organisme:
     o, _ = Organisme.objects.get_or_create(code=code, defaults={"nom": nom})
     for dep in departements:
         Implantation.objects.get_or_create(organisme=o, departement=dep, defaults={"region": region, "logements": 1000})
@@ -30,16 +35,18 @@ def convention(o: Organisme, statut: str = Statut.ELABORATION, **fields: object)
     c = Convention.objects.create(
         organisme=o, titre=f"CUS {o.nom} 2019-2024", annee_debut=2019, annee_fin=2024, statut=statut, **fields
     )
-    Objectif.objects.create(convention=c, code="PP-1", maille="departement", code_territoire="69",
-                            periode="2019-2024", valeur=3.0)
+    Objectif.objects.create(
+        convention=c, code="PP-1", maille="departement", code_territoire="69", periode="2019-2024", valeur=3.0
+    )
     Section.objects.create(convention=c, politique="patrimoniale", nature="orientations", texte="Rénover le parc.")
     return c
 
 
 def signer(c: Convention) -> None:
     for nom in ("Préfète du Rhône", "Directrice générale"):
-        Signataire.objects.create(convention=c, nom=nom, qualite="signataire", organisation="—",
-                                  date_signature=timezone.localdate())
+        Signataire.objects.create(
+            convention=c, nom=nom, qualite="signataire", organisation="—", date_signature=timezone.localdate()
+        )
 
 
 @dataclass
@@ -98,3 +105,39 @@ def monde(statut: str = Statut.CONCERTATION) -> Monde:
         association_user=utilisateur("cnl", Role.ASSOCIATION, association=assoc),
         admin=utilisateur("admin", Role.ADMINISTRATEUR, is_staff=True, is_superuser=True),
     )
+
+
+# --- a small real warehouse (tableaux) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntrepotDemo:
+    """A synthetic landlord's six years imported through the real importers (built once per test run)."""
+
+    dossier: Path
+    code: str
+    nom: str
+
+
+@cache
+def entrepot_demo(logements: int = 2000) -> EntrepotDemo:
+    from pilote_cus.entrepot.entrepot import Warehouse
+    from pilote_cus.evenements.import_evenements import import_events
+    from pilote_cus.patrimoine.historique import generate_history
+    from pilote_cus.patrimoine.import_rpls import import_rpls
+
+    dossier = Path(tempfile.mkdtemp(prefix="cus-entrepot-demo-"))
+    history = generate_history(dossier / "entrees", logements, 11)
+    warehouse = Warehouse(dossier)
+    for vintage, path in sorted(history.rpls_files.items()):
+        import_rpls(path, warehouse, vintage=vintage)
+    for name, path in history.event_files.items():
+        import_events(warehouse, name, path)
+    landlord = history.landlords[0]
+    return EntrepotDemo(dossier, landlord.siret, landlord.raison_sociale)
+
+
+def copie_entrepot(demo: EntrepotDemo, cible: Path) -> Path:
+    """A private copy of the demo warehouse (imports in a test must not change the shared one)."""
+    shutil.copytree(demo.dossier / "entrepot", cible / "entrepot", symlinks=True)
+    return cible
