@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from pilote_cus.comptes.models import Association, Collectivite, Implantation, Organisme, Role, Utilisateur
 from pilote_cus.conventions.models import Convention, Objectif, Section, Signataire, Statut
+from pilote_cus.tableaux.models import Publication, Resultat
 
 MOT_DE_PASSE = "motdepasse-des-essais-2026"
 
@@ -141,3 +142,41 @@ def copie_entrepot(demo: EntrepotDemo, cible: Path) -> Path:
     """A private copy of the demo warehouse (imports in a test must not change the shared one)."""
     shutil.copytree(demo.dossier / "entrepot", cible / "entrepot", symlinks=True)
     return cible
+
+
+PDF_MINIMAL = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def resultat(
+    o: Organisme,
+    code: str,
+    maille: str,
+    territoire: str,
+    periode: str,
+    numerateur: float | None,
+    denominateur: float | None,
+    valeur: float | None,
+    generation: int = 2,
+    unite: str = "%",
+) -> Resultat:
+    """A published result in the active publication (created if there is none)."""
+    publication = Publication.objects.filter(active=True).first() or Publication.objects.create(
+        catalogue="essais", instantanes="rpls-essais"
+    )
+    return Resultat.objects.create(
+        publication=publication,
+        organisme=o,
+        generation=generation,
+        code=code,
+        indicateur=code.split("-")[0],
+        libelle=code,
+        maille=maille,
+        code_territoire=territoire,
+        periode=periode,
+        numerateur=numerateur,
+        denominateur=denominateur,
+        valeur=valeur,
+        unite=unite,
+        certitude="verifie",
+        instantanes="rpls-essais",
+    )

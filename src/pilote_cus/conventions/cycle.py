@@ -136,14 +136,18 @@ def appliquer(user: Utilisateur, convention: Convention, action: str, **options:
     return convention
 
 
+def peut_creer_avenant(user: Utilisateur, convention: Convention) -> bool:
+    return user.role == Role.BAILLEUR and convention.statut == Statut.SUIVI and _owns(user, convention)
+
+
 def creer_avenant(user: Utilisateur, convention: Convention) -> Convention:
     """A versioned copy of a signed convention; only one avenant may be open at a time."""
     if not (user.role == Role.BAILLEUR and _owns(user, convention)):
         raise TransitionRefusee("Seul le bailleur de la convention peut proposer un avenant.")
     if convention.statut != Statut.SUIVI:
         raise TransitionRefusee("Un avenant se propose sur une convention signée, en suivi.")
-    root = convention
     with transaction.atomic():
+        root = Convention.objects.select_for_update().get(pk=convention.pk)  # one avenant at a time, even in a race
         if Convention.objects.filter(parent=root, statut__in=OPEN_AVENANT).exists():
             raise TransitionRefusee("Un avenant est déjà en cours pour cette convention : un seul à la fois.")
         copy = Convention.objects.create(

@@ -139,3 +139,17 @@ class Appreciation(models.Model):
                 fields=["convention", "horizon", "code", "maille", "code_territoire"], name="appreciation_unique"
             ),
         ]
+
+
+class Bilan(models.Model):
+    """What the State enters for an evaluation at 3 or 6 years: the last year's TFPB exemption (penalty ceiling)."""
+
+    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="bilans")
+    horizon = models.PositiveSmallIntegerField()
+    exoneration_tfpb = models.DecimalField(
+        "exonération de TFPB de la dernière année (€)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    modifie_le = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["convention", "horizon"], name="bilan_unique")]
