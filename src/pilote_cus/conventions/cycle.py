@@ -129,7 +129,7 @@ def appliquer(user: Utilisateur, convention: Convention, action: str, **options:
             parent.statut = Statut.REMPLACEE
             parent.echeance = None
             parent.save(update_fields=["statut", "echeance"])
-            record(user, "convention_remplacee", parent, avant={"statut": Statut.SUIVI},
+            record(user, "convention_remplacee", parent, convention=parent, avant={"statut": Statut.SUIVI},
                    apres={"statut": Statut.REMPLACEE, "avenant": convention.pk})
         record(user, f"transition:{action}", convention, convention=convention,
                avant={"statut": before}, apres={"statut": target, **{k: v for k, v in options.items()}})

@@ -86,20 +86,18 @@ class ObjectifForm(Formulaire):
             return data
         data["code_territoire"] = data["code_territoire"].strip()
         data["periode"] = data["periode"].strip()
-        for field, message in engagements.check(
+        problems = engagements.check(
             self.convention, data["code"], data["maille"], data["code_territoire"], data["periode"], data["valeur"]
-        ).items():
-            self.add_error(field, message)
-        duplicates = Objectif.objects.filter(
-            convention=self.convention,
-            code=data["code"],
-            maille=data["maille"],
-            code_territoire=data["code_territoire"],
-            periode=data["periode"],
         )
+        if problems:
+            for field, message in problems.items():
+                self.add_error(field, message)
+            return data
+        fields = ("code", "maille", "code_territoire", "periode")
+        duplicates = Objectif.objects.filter(convention=self.convention, **{f: data[f] for f in fields})
         if self.instance is not None:
             duplicates = duplicates.exclude(pk=self.instance.pk)
-        if not self.errors and duplicates.exists():
+        if duplicates.exists():
             raise forms.ValidationError("Cet engagement existe déjà (même indicateur, territoire et période).")
         return data
 
