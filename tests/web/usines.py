@@ -180,3 +180,10 @@ def resultat(
         certitude="verifie",
         instantanes="rpls-essais",
     )
+
+
+def racine_statique() -> None:
+    """WhiteNoise warns (an error in the tests) when the static root of the test workspace does not exist."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

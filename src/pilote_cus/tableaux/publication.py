@@ -120,9 +120,16 @@ def _describe(
     for i in indicators:
         for ventilation in [None, *i.ventilations]:
             labels.append(
-                (i.code, ventilation or "", output_code(i, ventilation), output_label(i, ventilation), i.generation,
-                 i.unite, CERTAINTY_LABELS[i.certitude])
-            )  # fmt: skip
+                (
+                    i.code,
+                    ventilation or "",
+                    output_code(i, ventilation),
+                    output_label(i, ventilation),
+                    i.generation,
+                    i.unite,
+                    CERTAINTY_LABELS[i.certitude],
+                )
+            )
     con.execute(
         "CREATE TEMP TABLE libelles (indicateur VARCHAR, ventilation VARCHAR, code VARCHAR, libelle VARCHAR, "
         "generation INTEGER, unite VARCHAR, certitude VARCHAR)"

@@ -6,72 +6,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('comptes', '0001_initial'),
+        ("comptes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Publication',
+            name="Publication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('publie_le', models.DateTimeField(auto_now_add=True)),
-                ('catalogue', models.CharField(max_length=40)),
-                ('instantanes', models.TextField(verbose_name='instantanés utilisés')),
-                ('resultats', models.PositiveIntegerField(default=0)),
-                ('duree_s', models.FloatField(default=0)),
-                ('active', models.BooleanField(db_index=True, default=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("publie_le", models.DateTimeField(auto_now_add=True)),
+                ("catalogue", models.CharField(max_length=40)),
+                ("instantanes", models.TextField(verbose_name="instantanés utilisés")),
+                ("resultats", models.PositiveIntegerField(default=0)),
+                ("duree_s", models.FloatField(default=0)),
+                ("active", models.BooleanField(db_index=True, default=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Televersement',
+            name="Televersement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nature', models.CharField(max_length=20)),
-                ('millesime', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('fichier', models.FileField(upload_to='imports/')),
-                ('nom_fichier', models.CharField(max_length=255)),
-                ('etat', models.CharField(choices=[('attente', 'En attente'), ('en_cours', 'En cours'), ('importe', 'Importé'), ('refuse', 'Refusé')], default='attente', max_length=10)),
-                ('progression', models.PositiveSmallIntegerField(default=0)),
-                ('etape', models.CharField(blank=True, max_length=200)),
-                ('message', models.TextField(blank=True)),
-                ('rapport', models.JSONField(blank=True, null=True)),
-                ('instantane', models.CharField(blank=True, max_length=80)),
-                ('cree_le', models.DateTimeField(auto_now_add=True)),
-                ('termine_le', models.DateTimeField(blank=True, null=True)),
-                ('auteur', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('organisme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='televersements', to='comptes.organisme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nature", models.CharField(max_length=20)),
+                ("millesime", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("fichier", models.FileField(upload_to="imports/")),
+                ("nom_fichier", models.CharField(max_length=255)),
+                (
+                    "etat",
+                    models.CharField(
+                        choices=[
+                            ("attente", "En attente"),
+                            ("en_cours", "En cours"),
+                            ("importe", "Importé"),
+                            ("refuse", "Refusé"),
+                        ],
+                        default="attente",
+                        max_length=10,
+                    ),
+                ),
+                ("progression", models.PositiveSmallIntegerField(default=0)),
+                ("etape", models.CharField(blank=True, max_length=200)),
+                ("message", models.TextField(blank=True)),
+                ("rapport", models.JSONField(blank=True, null=True)),
+                ("instantane", models.CharField(blank=True, max_length=80)),
+                ("cree_le", models.DateTimeField(auto_now_add=True)),
+                ("termine_le", models.DateTimeField(blank=True, null=True)),
+                ("auteur", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "organisme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="televersements",
+                        to="comptes.organisme",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-cree_le', '-id'],
+                "ordering": ["-cree_le", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Resultat',
+            name="Resultat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation', models.PositiveSmallIntegerField()),
-                ('code', models.CharField(max_length=30)),
-                ('indicateur', models.CharField(max_length=30)),
-                ('libelle', models.CharField(max_length=300)),
-                ('maille', models.CharField(max_length=12)),
-                ('code_territoire', models.CharField(max_length=40)),
-                ('periode', models.CharField(max_length=9)),
-                ('numerateur', models.FloatField(null=True)),
-                ('denominateur', models.FloatField(null=True)),
-                ('valeur', models.FloatField(null=True)),
-                ('unite', models.CharField(max_length=20)),
-                ('certitude', models.CharField(max_length=20)),
-                ('instantanes', models.CharField(max_length=400)),
-                ('organisme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='comptes.organisme')),
-                ('publication', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lignes', to='tableaux.publication')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("generation", models.PositiveSmallIntegerField()),
+                ("code", models.CharField(max_length=30)),
+                ("indicateur", models.CharField(max_length=30)),
+                ("libelle", models.CharField(max_length=300)),
+                ("maille", models.CharField(max_length=12)),
+                ("code_territoire", models.CharField(max_length=40)),
+                ("periode", models.CharField(max_length=9)),
+                ("numerateur", models.FloatField(null=True)),
+                ("denominateur", models.FloatField(null=True)),
+                ("valeur", models.FloatField(null=True)),
+                ("unite", models.CharField(max_length=20)),
+                ("certitude", models.CharField(max_length=20)),
+                ("instantanes", models.CharField(max_length=400)),
+                (
+                    "organisme",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="comptes.organisme"
+                    ),
+                ),
+                (
+                    "publication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lignes", to="tableaux.publication"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['publication', 'organisme', 'generation', 'maille', 'periode'], name='tableaux_re_publica_ccbc77_idx'), models.Index(fields=['publication', 'generation', 'maille', 'code_territoire', 'periode'], name='tableaux_re_publica_cd6f49_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["publication", "organisme", "generation", "maille", "periode"],
+                        name="tableaux_re_publica_ccbc77_idx",
+                    ),
+                    models.Index(
+                        fields=["publication", "generation", "maille", "code_territoire", "periode"],
+                        name="tableaux_re_publica_cd6f49_idx",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,0 +1,216 @@
+"""Dashboard queries over the application database only (published results, objectives, conventions).
+
+Every query filters on the active publication and uses the `Resultat` indexes; aggregation is done by the
+database; no function here reads the warehouse.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+
+from ..comptes.models import Implantation, Organisme
+from ..conventions.models import Convention, Objectif, Statut
+from ..indicateurs.catalogue import POLICY_LABELS, Indicator, catalogue
+from ..indicateurs.objectifs import status
+from .models import Publication, Resultat
+
+OFF_TRACK = ("non atteint", "partiellement atteint")
+ROW_FIELDS = (
+    "code",
+    "indicateur",
+    "libelle",
+    "maille",
+    "code_territoire",
+    "periode",
+    "numerateur",
+    "denominateur",
+    "valeur",
+    "unite",
+)
+
+
+def active_publication() -> Publication | None:
+    return Publication.objects.filter(active=True).order_by("-publie_le", "-pk").first()
+
+
+@cache
+def indicators() -> dict[str, Indicator]:
+    return catalogue().by_code()
+
+
+@cache
+def codes_by_direction() -> tuple[list[str], list[str]]:
+    """Output codes (with ventilations) whose objective is a floor ("hausse") or a ceiling ("baisse")."""
+    up: list[str] = []
+    down: list[str] = []
+    for i in catalogue().indicators:
+        codes = [i.code, *(f"{i.code}-{v}" for v in i.ventilations)]
+        (up if i.sens == "hausse" else down).extend(codes)
+    return up, down
+
+
+def policy_codes(politique: str) -> list[str]:
+    return [i.code for i in catalogue().indicators if i.politique == politique]
+
+
+def policies() -> dict[str, str]:
+    return POLICY_LABELS
+
+
+def current_convention(conventions: QuerySet[Convention], organisme: Organisme) -> Convention | None:
+    """The landlord's convention in force or in preparation (not replaced by an avenant)."""
+    return (
+        conventions.filter(organisme=organisme)
+        .exclude(statut=Statut.REMPLACEE)
+        .order_by("-annee_debut", "-version", "-pk")
+        .first()
+    )
+
+
+@dataclass
+class Filtres:
+    generation: int
+    departement: str = ""
+    periode: str = ""
+    politique: str = ""
+
+
+def periods(publication: Publication | None, generation: int) -> list[str]:
+    if publication is None:
+        return []
+    found = (
+        Resultat.objects.filter(publication=publication, organisme=None, generation=generation, maille="france")
+        .values_list("periode", flat=True)
+        .distinct()
+    )
+    return sorted(found, key=lambda p: (len(p), p))
+
+
+def landlord_rows(publication: Publication, organisme: Organisme, f: Filtres) -> list[dict[str, Any]]:
+    """The landlord's results by département (one landlord × one département), filtered."""
+    rows = Resultat.objects.filter(
+        publication=publication, organisme=organisme, generation=f.generation, maille="departement"
+    )
+    if f.departement:
+        rows = rows.filter(code_territoire=f.departement)
+    if f.periode:
+        rows = rows.filter(periode=f.periode)
+    if f.politique:
+        rows = rows.filter(indicateur__in=policy_codes(f.politique))
+    return list(rows.order_by("indicateur", "code", "code_territoire", "periode").values(*ROW_FIELDS))
+
+
+def with_objectives(rows: list[dict[str, Any]], convention: Convention | None) -> list[dict[str, Any]]:
+    """Attach the convention's objective and the status to each row (one query)."""
+    objectives: dict[tuple[str, str, str, str], float] = {}
+    if convention is not None and rows:
+        found = Objectif.objects.filter(
+            convention=convention,
+            code__in={r["code"] for r in rows},
+            periode__in={r["periode"] for r in rows},
+        ).values_list("code", "maille", "code_territoire", "periode", "valeur")
+        objectives = {(c, m, t, p): v for c, m, t, p, v in found}
+    by_code = indicators()
+    for r in rows:
+        objective = objectives.get((r["code"], r["maille"], r["code_territoire"], r["periode"]))
+        indicator = by_code.get(r["indicateur"])
+        r["objectif"] = objective
+        r["statut"] = status(indicator, r["valeur"], objective) if indicator else ""
+        r["politique"] = POLICY_LABELS.get(indicator.politique, "") if indicator else ""
+    return rows
+
+
+def departements_of(organisme: Organisme) -> list[str]:
+    return list(organisme.implantations.order_by("departement").values_list("departement", flat=True))
+
+
+def off_track_counts(conventions: QuerySet[Convention], publication: Publication | None) -> dict[int, int]:
+    """Number of engagements off track per convention, in one query (objectives joined to the published rows)."""
+    if publication is None:
+        return {}
+    up, down = codes_by_direction()
+    missed = Resultat.objects.filter(
+        publication=publication,
+        organisme=OuterRef("convention__organisme"),
+        generation=OuterRef("convention__generation"),
+        code=OuterRef("code"),
+        maille=OuterRef("maille"),
+        code_territoire=OuterRef("code_territoire"),
+        periode=OuterRef("periode"),
+    ).filter(Q(code__in=up, valeur__lt=OuterRef("valeur")) | Q(code__in=down, valeur__gt=OuterRef("valeur")))
+    counts = (
+        Objectif.objects.filter(convention__in=conventions.values("pk"))
+        .filter(Exists(missed))
+        .values("convention")
+        .annotate(n=Count("pk"))
+    )
+    return {c["convention"]: c["n"] for c in counts}
+
+
+def console_rows(conventions: QuerySet[Convention], publication: Publication | None) -> list[dict[str, Any]]:
+    today = date.today()
+    counts = off_track_counts(conventions, publication)
+    rows = []
+    for c in conventions.order_by("organisme__nom", "-version").values(
+        "pk", "titre", "version", "statut", "echeance", "generation", "organisme__nom", "organisme__code"
+    ):
+        c["statut_libelle"] = Statut(c["statut"]).label
+        c["en_retard"] = c["echeance"] is not None and c["echeance"] < today
+        c["hors_trajectoire"] = counts.get(c["pk"], 0)
+        rows.append(c)
+    return rows
+
+
+def region_of(departement: str) -> str:
+    found = Implantation.objects.filter(departement=departement).exclude(region="").values_list("region", flat=True)
+    return found.first() or ""
+
+
+def regions_known() -> list[str]:
+    return list(Implantation.objects.exclude(region="").values_list("region", flat=True).distinct().order_by("region"))
+
+
+def region_departements(region: str) -> list[str]:
+    found = Implantation.objects.filter(region=region).values_list("departement", flat=True).distinct()
+    return sorted(found)
+
+
+def region_figures(region: str, conventions: QuerySet[Convention]) -> dict[str, Any]:
+    """Landlords, conventions and dwellings of the région (from the latest RPLS implantations)."""
+    implanted = Implantation.objects.filter(region=region)
+    dwellings = implanted.aggregate(n=Sum("logements"))["n"] or 0
+    landlords = implanted.values("organisme").distinct()
+    in_region = conventions.filter(organisme__in=landlords).exclude(statut=Statut.REMPLACEE)
+    return {"logements": dwellings, "bailleurs": landlords.count(), "conventions": in_region.count()}
+
+
+def consolidated_rows(
+    publication: Publication, region: str, departements: list[str], f: Filtres
+) -> list[dict[str, Any]]:
+    """All landlords summed: the région and each of its départements."""
+    rows = Resultat.objects.filter(publication=publication, organisme=None, generation=f.generation).filter(
+        Q(maille="region", code_territoire=region) | Q(maille="departement", code_territoire__in=departements)
+    )
+    if f.periode:
+        rows = rows.filter(periode=f.periode)
+    if f.politique:
+        rows = rows.filter(indicateur__in=policy_codes(f.politique))
+    return list(rows.order_by("indicateur", "code", "maille", "code_territoire", "periode").values(*ROW_FIELDS))
+
+
+def trend(
+    publication: Publication, generation: int, code: str, maille: str, territoire: str, organisme: Organisme | None
+) -> dict[str, float | None]:
+    """Yearly values of one output code on one territory (years only, not the cumulated windows)."""
+    found = Resultat.objects.filter(
+        publication=publication,
+        organisme=organisme,
+        generation=generation,
+        maille=maille,
+        code_territoire=territoire,
+        code=code,
+    ).values_list("periode", "valeur")
+    return {p: v for p, v in sorted(found) if "-" not in p}
