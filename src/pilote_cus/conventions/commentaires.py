@@ -27,7 +27,7 @@ class CommentaireRefuse(Exception):
 
 def etape_ouverte(user: Utilisateur, convention: Convention) -> str | None:
     """The step a new comment of `user` would belong to, or None if the user may not comment now."""
-    return STEP_OF_STATUS.get(user.role, {}).get(convention.statut)  # type: ignore[call-overload]
+    return STEP_OF_STATUS.get(user.role, {}).get(convention.statut)
 
 
 def peut_repondre(user: Utilisateur, convention: Convention) -> bool:
@@ -63,9 +63,9 @@ def fil(user: Utilisateur, convention: Convention) -> list[dict]:
 def cibles(convention: Convention) -> list[tuple[str, str]]:
     """What a comment may be about: the whole convention, a section, an objective."""
     choices = [("", "Convention entière")]
-    for politique in Politique:
+    for politique, label in Politique.choices:
         for nature, nature_label in Section.NATURES:
-            choices.append((f"section:{politique.value}:{nature}", f"{politique.label} — {nature_label}"))
+            choices.append((f"section:{politique}:{nature}", f"{label} — {nature_label}"))
     for o in convention.objectifs.all():
         choices.append(
             (

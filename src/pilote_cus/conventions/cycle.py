@@ -32,20 +32,25 @@ class Transition:
     roles: tuple[str, ...]
 
 
+def _transition(action: str, libelle: str, depuis: tuple[Any, ...], vers: Any, roles: tuple[Any, ...]) -> Transition:
+    """Choices kept as plain strings (without django-stubs, mypy types the choices as tuples)."""
+    return Transition(action, libelle, tuple(map(str, depuis)), str(vers), tuple(map(str, roles)))
+
+
 TRANSITIONS = (
-    Transition("ouvrir_concertation", "Ouvrir la concertation", (Statut.ELABORATION,), Statut.CONCERTATION,
+    _transition("ouvrir_concertation", "Ouvrir la concertation", (Statut.ELABORATION,), Statut.CONCERTATION,
                (Role.BAILLEUR,)),
-    Transition("deposer", "Déposer auprès de l'État", (Statut.CONCERTATION, Statut.A_MODIFIER), Statut.DEPOSEE,
+    _transition("deposer", "Déposer auprès de l'État", (Statut.CONCERTATION, Statut.A_MODIFIER), Statut.DEPOSEE,
                (Role.BAILLEUR,)),
-    Transition("instruire", "Prendre en instruction", (Statut.DEPOSEE,), Statut.INSTRUCTION, (Role.ETAT,)),
-    Transition("demander_modifications", "Demander des modifications", (Statut.INSTRUCTION,), Statut.A_MODIFIER,
+    _transition("instruire", "Prendre en instruction", (Statut.DEPOSEE,), Statut.INSTRUCTION, (Role.ETAT,)),
+    _transition("demander_modifications", "Demander des modifications", (Statut.INSTRUCTION,), Statut.A_MODIFIER,
                (Role.ETAT,)),
-    Transition("proposer_signature", "Proposer à la signature", (Statut.INSTRUCTION,), Statut.A_SIGNER,
+    _transition("proposer_signature", "Proposer à la signature", (Statut.INSTRUCTION,), Statut.A_SIGNER,
                (Role.ETAT,)),
-    Transition("enregistrer_signature", "Enregistrer la signature", (Statut.A_SIGNER,), Statut.SUIVI,
+    _transition("enregistrer_signature", "Enregistrer la signature", (Statut.A_SIGNER,), Statut.SUIVI,
                (Role.BAILLEUR, Role.ETAT)),
-    Transition("ouvrir_evaluation", "Ouvrir l'évaluation", (Statut.SUIVI,), Statut.EVALUATION, (Role.ETAT,)),
-    Transition("clore_evaluation", "Clore l'évaluation", (Statut.EVALUATION,), Statut.SUIVI, (Role.ETAT,)),
+    _transition("ouvrir_evaluation", "Ouvrir l'évaluation", (Statut.SUIVI,), Statut.EVALUATION, (Role.ETAT,)),
+    _transition("clore_evaluation", "Clore l'évaluation", (Statut.EVALUATION,), Statut.SUIVI, (Role.ETAT,)),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 OPEN_AVENANT = (Statut.ELABORATION, Statut.CONCERTATION, Statut.DEPOSEE, Statut.INSTRUCTION, Statut.A_MODIFIER,
@@ -115,7 +120,7 @@ def appliquer(user: Utilisateur, convention: Convention, action: str, **options:
         before = convention.statut
         target = transition.vers
         if action == "clore_evaluation" and convention.horizon_evaluation == 6:
-            target = Statut.TERMINEE
+            target = str(Statut.TERMINEE)
         convention.statut = target
         convention.statut_depuis = timezone.now()
         if action == "ouvrir_evaluation":
@@ -160,7 +165,7 @@ def creer_avenant(user: Utilisateur, convention: Convention) -> Convention:
             parent=root,
             etat_des_lieux=root.etat_des_lieux,
             cree_par=user,
-            echeance=(echeance(Statut.ELABORATION, timezone.localdate()) or (None,))[0],
+            echeance=(echeance(str(Statut.ELABORATION), timezone.localdate()) or (None,))[0],
         )
         copy.collectivites.set(root.collectivites.all())
         for section in root.sections.all():

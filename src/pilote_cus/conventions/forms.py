@@ -42,7 +42,7 @@ class ConventionForm(Formulaire):
     def __init__(self, *args: Any, user: Utilisateur, **kwargs: Any):
         super().__init__(*args, **kwargs)
         organismes = user.organismes.all()
-        self.fields["organisme"].queryset = organismes  # type: ignore[attr-defined]
+        self.fields["organisme"].queryset = organismes
         if organismes.count() == 1:
             self.fields["organisme"].initial = organismes.first()
 
@@ -75,7 +75,7 @@ class ObjectifForm(Formulaire):
         super().__init__(*args, **kwargs)
         self.convention = convention
         self.instance = instance
-        self.fields["code"].choices = engagements.codes(convention.generation)  # type: ignore[attr-defined]
+        self.fields["code"].choices = engagements.codes(convention.generation)
 
     def clean_valeur(self) -> float:
         return _number(self.cleaned_data["valeur"])
@@ -121,7 +121,7 @@ class CommentaireForm(Formulaire):
 
     def __init__(self, *args: Any, cibles: list[tuple[str, str]], etat: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["cible"].choices = cibles  # type: ignore[attr-defined]
+        self.fields["cible"].choices = cibles
         if not etat:
             del self.fields["demande_modification"]
 

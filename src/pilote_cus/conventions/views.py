@@ -21,7 +21,11 @@ from . import commentaires, cycle, etat_des_lieux, regles
 from .forms import CommentaireForm, ConventionForm, ReponseForm, SectionForm
 from .models import Commentaire, Convention, Politique, Section, Statut
 
-TOUS = (Role.BAILLEUR, Role.ETAT, Role.COLLECTIVITE, Role.ASSOCIATION, Role.ADMINISTRATEUR)
+# the roles as plain strings, as the decorator takes them (without django-stubs, mypy sees choices as tuples)
+BAILLEUR, ETAT, COLLECTIVITE, ASSOCIATION, ADMINISTRATEUR = (
+    str(r) for r in (Role.BAILLEUR, Role.ETAT, Role.COLLECTIVITE, Role.ASSOCIATION, Role.ADMINISTRATEUR)
+)
+TOUS = (BAILLEUR, ETAT, COLLECTIVITE, ASSOCIATION, ADMINISTRATEUR)
 NATURES = dict(Section.NATURES)
 
 
@@ -67,14 +71,14 @@ def echeances(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def creer(request: HttpRequest) -> HttpResponse:
     user = utilisateur(request)
     form = ConventionForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         summary = etat_des_lieux.resume(Warehouse(settings.DATA_DIR), data["organisme"].code)
-        due = cycle.echeance(Statut.ELABORATION, timezone.localdate())
+        due = cycle.echeance(str(Statut.ELABORATION), timezone.localdate())
         with transaction.atomic():
             convention = Convention.objects.create(
                 organisme=data["organisme"],
@@ -110,13 +114,13 @@ def _contexte_detail(request: HttpRequest, convention: Convention) -> dict[str, 
     texts = {(s.politique, s.nature): s for s in convention.sections.all()}
     politiques = [
         {
-            "code": p.value,
-            "libelle": p.label,
+            "code": code,
+            "libelle": libelle,
             "sections": [
-                {"nature": n, "libelle": label, "section": texts.get((p.value, n))} for n, label in Section.NATURES
+                {"nature": n, "libelle": label, "section": texts.get((code, n))} for n, label in Section.NATURES
             ],
         }
-        for p in Politique
+        for code, libelle in Politique.choices
     ]
     summary = convention.etat_des_lieux or {}
     return {
@@ -157,7 +161,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "conventions/detail.html", _contexte_detail(request, convention))
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def section(request: HttpRequest, pk: int, politique: str, nature: str) -> HttpResponse:
     convention = convention_de(request, pk)
     if politique not in Politique.values or nature not in NATURES:
@@ -239,15 +243,15 @@ def commentaires_vue(request: HttpRequest, pk: int) -> HttpResponse:
                 raise PermissionDenied(str(refused)) from None
             messages.error(request, str(refused))
             status = 400
-        if not request.htmx and status == 200:  # type: ignore[attr-defined]
+        if not request.htmx and status == 200:
             return redirect(reverse("conventions:detail", args=[convention.pk]) + "#commentaires")
     context = _contexte_fil(request, convention, form)
-    template = "conventions/_fil.html" if request.htmx else "conventions/commentaires.html"  # type: ignore[attr-defined]
+    template = "conventions/_fil.html" if request.htmx else "conventions/commentaires.html"
     return render(request, template, context, status=status)
 
 
 @require_POST
-@roles_requis(Role.BAILLEUR, Role.ETAT)
+@roles_requis(BAILLEUR, ETAT)
 def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     convention = convention_de(request, pk)
     options: dict[str, Any] = {}
@@ -266,7 +270,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_POST
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def avenant(request: HttpRequest, pk: int) -> HttpResponse:
     convention = convention_de(request, pk)
     try:

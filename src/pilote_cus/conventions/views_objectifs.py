@@ -7,13 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
-from ..comptes.models import Role
 from ..comptes.perimetre import peut_modifier_contenu
 from ..web.acces import roles_requis
 from . import engagements
 from .forms import ClasseurForm, ObjectifForm
 from .models import Convention, Objectif
-from .views import TOUS, convention_de, exiger_modification, utilisateur
+from .views import BAILLEUR, TOUS, convention_de, exiger_modification, utilisateur
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -81,7 +80,7 @@ def objectifs(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("conventions:objectifs", pk=convention.pk)
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def televerser(request: HttpRequest, pk: int) -> HttpResponse:
     """The uploaded workbook replaces the table; any error (shown with row and column) saves nothing."""
     convention = convention_de(request, pk)

@@ -15,9 +15,9 @@ from ..web.acces import roles_requis
 from . import regles, suivi
 from .forms import AvisEtatForm, ExonerationForm, ExplicationForm, PdfSigneForm, SignataireForm
 from .models import Convention, Signataire, Statut
-from .views import convention_de, utilisateur
+from .views import ADMINISTRATEUR, BAILLEUR, COLLECTIVITE, ETAT, convention_de, utilisateur
 
-LECTEURS = (Role.BAILLEUR, Role.ETAT, Role.COLLECTIVITE, Role.ADMINISTRATEUR)
+LECTEURS = (BAILLEUR, ETAT, COLLECTIVITE, ADMINISTRATEUR)
 
 
 def _signature_ouverte(request: HttpRequest, convention: Convention) -> bool:
