@@ -7,6 +7,7 @@ published snapshot and the upload is marked refused, but that snapshot stays in 
 warehouse has no way to withdraw a snapshot). After an import the results are published again.
 """
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from ..progression import Steps
 from .models import Televersement
 from .publication import publier
 
+logger = logging.getLogger(__name__)
 IMPORT_SHARE, PUBLISH_SHARE = 70, 30  # the progress bar: import, then publication of the results
 SHOWN_ANOMALIES = 500
 
@@ -48,9 +50,12 @@ class WebSteps(Steps):
         super().__init__(quiet=True)
         self.upload, self.start, self.share = upload, start, share
         self.stage = 0
+        self.owner = threading.get_ident()
 
     def _save(self, fraction: float, label: str) -> None:
         percent = int(self.start + self.share * min(fraction, 1.0))
+        if threading.get_ident() != self.owner:  # the importers advance from their reading thread: no DB there
+            return
         if percent >= self.upload.progression + 2 or label != self.upload.etape:
             self.upload.progression = max(self.upload.progression, min(percent, 99))
             self.upload.etape = label[:200]
@@ -118,7 +123,8 @@ def run(pk: int) -> None:
             ],
         }
         return _refuse(upload, f"{report.total} erreur(s) : le fichier est refusé, rien n'a été importé.")
-    except Exception:  # never a traceback to the user; the message says what to do
+    except Exception:  # never a traceback to the user; the administrator finds it in the log
+        logger.exception("import %s", pk)
         return _refuse(
             upload, "Erreur interne pendant l'import : rien n'a été importé. Signalez-la à l'administrateur."
         )

@@ -155,7 +155,15 @@ def console_rows(conventions: QuerySet[Convention], publication: Publication | N
     counts = off_track_counts(conventions, publication)
     rows = []
     for c in conventions.order_by("organisme__nom", "-version").values(
-        "pk", "titre", "version", "statut", "echeance", "generation", "organisme__nom", "organisme__code"
+        "pk",
+        "titre",
+        "version",
+        "statut",
+        "echeance",
+        "generation",
+        "organisme_id",
+        "organisme__nom",
+        "organisme__code",
     ):
         c["statut_libelle"] = Statut(c["statut"]).label
         c["en_retard"] = c["echeance"] is not None and c["echeance"] < today

@@ -37,6 +37,11 @@ class TeleversementForm(DsfrBaseForm):
         self.fields["organisme"].queryset = organismes  # type: ignore[attr-defined]
         self.fields["nature"].choices = list(imports_web.natures().items())  # type: ignore[attr-defined]
 
+    def get_context(self) -> dict[str, Any]:
+        context = forms.Form.get_context(self)  # DsfrBaseForm's own warns about required-field marks
+        context["DSFR_MARK_OPTIONAL_FIELDS"] = True  # the DSFR's current rule (and no deprecation warning)
+        return context
+
     def clean_fichier(self) -> Any:
         fichier = self.cleaned_data["fichier"]
         if not fichier.name.lower().endswith((".csv", ".txt", ".xlsx")):
