@@ -432,3 +432,17 @@ def test_cycle_complet(monde: Monde, entrepot: Warehouse, tmp_path: Path) -> Non
     assert Section.objects.get(convention=avenant, politique="patrimoniale", nature="orientations").texte == (
         "Rénover 2 000 logements, financés par l'éco-prêt."
     )
+
+
+def test_instantane_illisible_n_empeche_pas_la_creation(monde: Monde, entrepot: Warehouse) -> None:
+    import_rpls(RPLS, entrepot, organisme=monde.organisme.code)
+    entrepot.current("rpls").table("logements").write_bytes(b"pas du parquet")
+    page = texte(
+        client_de(monde.bailleur).post(
+            reverse("conventions:creer"),
+            {"organisme": monde.organisme.pk, "titre": "CUS abîmée", "generation": 2, "annee_debut": 2025},
+            follow=True,
+        )
+    )
+    assert "L&#x27;état des lieux n&#x27;a pas pu être calculé" in page
+    assert Convention.objects.get(titre="CUS abîmée").statut == Statut.ELABORATION

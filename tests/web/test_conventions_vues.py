@@ -300,3 +300,20 @@ def test_echeances_retards_d_abord(monde: Monde) -> None:
     assert "1 convention en retard" in page
     autre = client_de(monde.autre_bailleur).get(reverse("conventions:echeances")).content.decode()
     assert monde.convention.titre not in autre
+
+
+def test_suivi_de_la_collectivite_limite_a_son_territoire(monde: Monde) -> None:
+    c = monde.convention
+    Objectif.objects.create(
+        convention=c, code="PS-1", maille="epci", code_territoire="200046977", periode="2020", valeur=25.0
+    )
+    Objectif.objects.create(
+        convention=c, code="PS-1", maille="epci", code_territoire="200066587", periode="2020", valeur=25.0
+    )
+    usines.resultat(monde.organisme, "PS-1", "epci", "200046977", "2020", 30.0, 100.0, 30.0)
+    url = reverse("conventions:suivi", args=[c.pk])
+    metropole = client_de(monde.collectivite_user).get(url).context["lignes"]
+    assert [(r["objectif"].code_territoire, r["valeur"], r["statut"]) for r in metropole] == [
+        ("200046977", 30.0, "atteint")
+    ]
+    assert len(client_de(monde.bailleur).get(url).context["lignes"]) == 3

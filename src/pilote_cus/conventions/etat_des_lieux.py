@@ -65,6 +65,11 @@ def resume(warehouse: Warehouse, organisme_code: str) -> dict[str, Any]:
         cursor = con.execute(sql, [organisme_code])
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except (duckdb.Error, OSError) as error:  # a damaged snapshot must not prevent writing the convention
+        return {
+            "message": f"L'état des lieux n'a pas pu être calculé depuis l'instantané {snapshot.id} ({error}). "
+            "Vous pouvez poursuivre l'élaboration."
+        }
     finally:
         con.close()
     summary: dict[str, Any] = {

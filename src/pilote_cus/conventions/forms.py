@@ -24,6 +24,15 @@ class Formulaire(DsfrBaseForm):
         return context
 
 
+MAILLE_LABELS = {
+    "france": "France",
+    "region": "Région",
+    "departement": "Département",
+    "epci": "EPCI",
+    "commune": "Commune",
+    "segment": "Segment de patrimoine",
+    "bailleur": "Bailleur (tout son parc)",
+}
 GENERATIONS = [(2, "Deuxième génération et suivantes"), (1, "Première génération (2009)")]
 
 
@@ -64,7 +73,9 @@ def _number(raw: str, field: str = "valeur") -> float:
 
 class ObjectifForm(Formulaire):
     code = forms.ChoiceField(label="Indicateur")
-    maille = forms.ChoiceField(label="Maille", choices=[(m, m) for m in MAILLES], initial="departement")
+    maille = forms.ChoiceField(
+        label="Maille", choices=[(m, MAILLE_LABELS.get(m, m)) for m in MAILLES], initial="departement"
+    )
     code_territoire = forms.CharField(label="Code du territoire", max_length=40, help_text="Exemple : 69")
     periode = forms.CharField(label="Période", max_length=9, help_text="Une année (2021) ou un cumul (2019-2021)")
     valeur = forms.CharField(label="Objectif", max_length=30, help_text="Nombre ; virgule décimale acceptée")

@@ -167,6 +167,8 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
             if all(f.is_valid() for f in forms):
                 changed = 0
                 for f, row in zip(forms, data["lignes"], strict=True):
+                    if not any(f.add_prefix(name) in request.POST for name in f.fields):
+                        continue  # a row absent from the form is left as it is
                     if suivi.apprecier(user, convention, horizon, row["objectif"], f.cleaned_data):
                         changed += 1
                 messages.success(request, f"Appréciations enregistrées ({changed} modifiée(s)).")
