@@ -17,6 +17,7 @@ from ..exports import write_table
 from ..web.acces import roles_requis
 from . import requetes as q
 
+BAILLEUR, ETAT, ADMINISTRATEUR = (str(r) for r in (Role.BAILLEUR, Role.ETAT, Role.ADMINISTRATEUR))
 EXPORT_COLUMNS = (
     "code",
     "libelle",
@@ -46,7 +47,7 @@ def _filters(request: HttpRequest, default_generation: int) -> q.Filtres:
 
 
 def _organisme(request: HttpRequest, param: str = "organisme") -> Organisme:
-    visible = organismes_visibles(request.user)  # type: ignore[arg-type]
+    visible = organismes_visibles(request.user)
     wanted = request.GET.get(param)
     try:
         found = visible.get(pk=wanted) if wanted else visible.order_by("nom").first()
@@ -90,7 +91,7 @@ def _charts(rows: list[dict[str, Any]], selected: str, trend: dict[str, float | 
 def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, Any]:
     user = request.user
     publication = q.active_publication()
-    convention = q.current_convention(conventions_visibles(user), organisme)  # type: ignore[arg-type]
+    convention = q.current_convention(conventions_visibles(user), organisme)
     f = _filters(request, convention.generation if convention else 2)
     periods = q.periods(publication, f.generation)
     if not f.periode and periods:
@@ -110,7 +111,7 @@ def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, A
     unit = next((r["unite"] for r in rows if r["code"] == selected), "")
     return {
         "organisme": organisme,
-        "organismes": organismes_visibles(user).order_by("nom") if user.role == Role.BAILLEUR else [],  # type: ignore[union-attr, arg-type]
+        "organismes": organismes_visibles(user).order_by("nom") if user.role == Role.BAILLEUR else [],
         "publication": publication,
         "convention": convention,
         "filtres": f,
@@ -124,23 +125,23 @@ def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, A
         "territoire_tendance": territory,
         "graphiques": _charts(rows, selected, trend, unit) if selected else None,
         "query": request.GET.urlencode(),
-        "export_url": reverse("tableaux:bailleur_export") if user.role == Role.BAILLEUR else "",  # type: ignore[union-attr]
+        "export_url": reverse("tableaux:bailleur_export") if user.role == Role.BAILLEUR else "",
     }
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def bailleur(request: HttpRequest) -> HttpResponse:
     context = _landlord_context(request, _organisme(request))
-    template = "tableaux/_bailleur_resultats.html" if request.htmx else "tableaux/bailleur.html"  # type: ignore[attr-defined]
+    template = "tableaux/_bailleur_resultats.html" if request.htmx else "tableaux/bailleur.html"
     return render(request, template, context)
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def bailleur_partiel(request: HttpRequest) -> HttpResponse:
     return render(request, "tableaux/_bailleur_resultats.html", _landlord_context(request, _organisme(request)))
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def bailleur_export(request: HttpRequest) -> HttpResponse:
     context = _landlord_context(request, _organisme(request))
     f = context["filtres"]
@@ -156,14 +157,14 @@ def bailleur_export(request: HttpRequest) -> HttpResponse:
     return _export(request, context["lignes"], EXPORT_COLUMNS, "tableau-de-bord", metadata)
 
 
-@roles_requis(Role.ETAT, Role.ADMINISTRATEUR)
+@roles_requis(ETAT, ADMINISTRATEUR)
 def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
-    visible = organismes_visibles(request.user)  # type: ignore[arg-type]
+    visible = organismes_visibles(request.user)
     organisme = visible.filter(pk=pk).first()
     if organisme is None:
         raise Http404("Organisme introuvable dans votre périmètre.")
     context = _landlord_context(request, organisme)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "tableaux/_bailleur_resultats.html", context)
     return render(request, "tableaux/detail_bailleur.html", context)
 
@@ -173,22 +174,22 @@ def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _console_context(request: HttpRequest) -> dict[str, Any]:
     publication = q.active_publication()
-    conventions = conventions_visibles(request.user)  # type: ignore[arg-type]
+    conventions = conventions_visibles(request.user)
     rows = q.console_rows(conventions, publication)
     return {
         "publication": publication,
         "conventions": rows,
         "en_retard": sum(r["en_retard"] for r in rows),
         "territoire": request.user.territoire_etat if request.user.role == Role.ETAT else "France entière",
-    }  # type: ignore[union-attr]
+    }
 
 
-@roles_requis(Role.ETAT, Role.ADMINISTRATEUR)
+@roles_requis(ETAT, ADMINISTRATEUR)
 def console_etat(request: HttpRequest) -> HttpResponse:
     return render(request, "tableaux/console.html", _console_context(request))
 
 
-@roles_requis(Role.ETAT, Role.ADMINISTRATEUR)
+@roles_requis(ETAT, ADMINISTRATEUR)
 def console_export(request: HttpRequest) -> HttpResponse:
     context = _console_context(request)
     rows = [
@@ -221,8 +222,8 @@ def console_export(request: HttpRequest) -> HttpResponse:
 
 def _region(request: HttpRequest) -> str:
     user = request.user
-    if user.role == Role.ETAT:  # type: ignore[union-attr]
-        return user.region or q.region_of(user.departement)  # type: ignore[union-attr]
+    if user.role == Role.ETAT:
+        return user.region or q.region_of(user.departement)
     known = q.regions_known()
     wanted = request.GET.get("region", "")
     return wanted if wanted in known else (known[0] if known else "")
@@ -269,7 +270,7 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         }
     return {
         "region": region,
-        "regions": q.regions_known() if request.user.role == Role.ADMINISTRATEUR else [region],  # type: ignore[union-attr]
+        "regions": q.regions_known() if request.user.role == Role.ADMINISTRATEUR else [region],
         "publication": publication,
         "filtres": f,
         "periodes": periods,
@@ -279,15 +280,11 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         "indicateurs": codes,
         "indicateur": selected,
         "graphiques": charts,
-        "chiffres": q.region_figures(region, conventions_visibles(request.user)),  # type: ignore[arg-type]
+        "chiffres": q.region_figures(region, conventions_visibles(request.user)),
         "conventions": [
             c
             for c in q.console_rows(
-                conventions_visibles(request.user)
-                .filter(  # type: ignore[arg-type]
-                    organisme__implantations__region=region
-                )
-                .distinct(),
+                conventions_visibles(request.user).filter(organisme__implantations__region=region).distinct(),
                 None,
             )
         ],
@@ -295,14 +292,14 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@roles_requis(Role.ETAT, Role.ADMINISTRATEUR)
+@roles_requis(ETAT, ADMINISTRATEUR)
 def consolidation(request: HttpRequest) -> HttpResponse:
     context = _consolidation_context(request)
-    template = "tableaux/_consolidation_resultats.html" if request.htmx else "tableaux/consolidation.html"  # type: ignore[attr-defined]
+    template = "tableaux/_consolidation_resultats.html" if request.htmx else "tableaux/consolidation.html"
     return render(request, template, context)
 
 
-@roles_requis(Role.ETAT, Role.ADMINISTRATEUR)
+@roles_requis(ETAT, ADMINISTRATEUR)
 def consolidation_export(request: HttpRequest) -> HttpResponse:
     context = _consolidation_context(request)
     f = context["filtres"]

@@ -17,6 +17,7 @@ from ..web.acces import roles_requis
 from . import imports_web
 from .models import Televersement
 
+BAILLEUR = str(Role.BAILLEUR)
 HISTORY = 30
 
 
@@ -34,8 +35,8 @@ class TeleversementForm(DsfrBaseForm):
 
     def __init__(self, *args: Any, organismes: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["organisme"].queryset = organismes  # type: ignore[attr-defined]
-        self.fields["nature"].choices = list(imports_web.natures().items())  # type: ignore[attr-defined]
+        self.fields["organisme"].queryset = organismes
+        self.fields["nature"].choices = list(imports_web.natures().items())
 
     def get_context(self) -> dict[str, Any]:
         context = forms.Form.get_context(self)  # DsfrBaseForm's own warns about required-field marks
@@ -50,12 +51,12 @@ class TeleversementForm(DsfrBaseForm):
 
 
 def _uploads(request: HttpRequest) -> Any:
-    return Televersement.objects.filter(organisme__in=organismes_visibles(request.user).values("pk"))  # type: ignore[arg-type]
+    return Televersement.objects.filter(organisme__in=organismes_visibles(request.user).values("pk"))
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def imports(request: HttpRequest) -> HttpResponse:
-    organismes = organismes_visibles(request.user).order_by("nom")  # type: ignore[arg-type]
+    organismes = organismes_visibles(request.user).order_by("nom")
     form = TeleversementForm(request.POST or None, request.FILES or None, organismes=organismes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -93,7 +94,7 @@ def _upload_or_404(request: HttpRequest, pk: int) -> Televersement:
     return upload
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def import_etat(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _upload_or_404(request, pk)
     rows = imports_web.report_rows(upload)
@@ -104,7 +105,7 @@ def import_etat(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@roles_requis(Role.BAILLEUR)
+@roles_requis(BAILLEUR)
 def import_rapport(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _upload_or_404(request, pk)
     buffer = io.StringIO()
