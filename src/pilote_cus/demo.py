@@ -112,7 +112,7 @@ def _application(
     accounts = peupler(code, name, second, FIRST_YEAR, YEARS)
     console.print(
         f"Application web : {number(publication.resultats)} résultats publiés en {publication.duree_s:.1f} s "
-        f"(instantanés : {publication.instantanes})."
+        f"depuis {len(publication.instantanes.split())} instantanés de l'entrepôt."
     )
     table = Table(
         title="Comptes de démonstration (mots de passe tirés au hasard à chaque lancement)", title_justify="left"
