@@ -69,8 +69,10 @@ UNITS = {
 }
 COUNT_UNITS = ("logements", "places", "attributions")
 POLICIES = ("patrimoniale", "sociale", "qualite_de_service", "gestion")
-# "bailleur_departement": one landlord in one département, territory code "<organisme>|<departement>"
-MAILLES = ("france", "region", "departement", "epci", "commune", "segment", "bailleur", "bailleur_departement")
+MAILLES = ("france", "region", "departement", "epci", "commune", "segment", "bailleur")
+# Engine only (the published dashboards, not the command line): one landlord in one département, territory
+# code "<organisme>|<departement>", computed in the same pass as the other mailles.
+ENGINE_MAILLES = (*MAILLES, "bailleur_departement")
 
 Certainty = Literal["verifie", "a_confirmer"]
 CERTAINTY_LABELS = {"verifie": "vérifié", "a_confirmer": "à confirmer"}

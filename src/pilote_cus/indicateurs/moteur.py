@@ -21,7 +21,7 @@ from ..entrepot.entrepot import Snapshot, Warehouse
 from ..evenements.schema import event_schemas
 from ..evenements.stockage import event_view_sql, snapshots_by_year
 from ..geographie.referentiel import register_geography
-from .catalogue import BASE_COLUMNS, MAILLES, STOCK_CUBE, Catalogue, Indicator, warehouse_schema
+from .catalogue import BASE_COLUMNS, ENGINE_MAILLES, STOCK_CUBE, Catalogue, Indicator, warehouse_schema
 from .fusion import Fused, fuse, member_sql
 
 FRANCE_CODE = "FR"
@@ -203,7 +203,7 @@ def yearly_sql(mailles: Sequence[str]) -> str:
     One scan of `base` with one grouping set per maille; the territories are then few enough for the
     periods and the ventilation totals to be cheap.
     """
-    unknown = set(mailles) - set(MAILLES)
+    unknown = set(mailles) - set(ENGINE_MAILLES)
     if unknown:
         raise ValueError(f"maille inconnue : {', '.join(sorted(unknown))}")
     keys = [_KEYS[m] for m in mailles if m in _KEYS]
@@ -212,6 +212,7 @@ def yearly_sql(mailles: Sequence[str]) -> str:
         sets.append("(code, annee, ventilation)")
     maille = "CASE " + " ".join(f"WHEN grouping({_KEYS[m]}) = 0 THEN '{m}'" for m in mailles if m in _KEYS)
     maille += " ELSE 'france' END" if keys else "'france'"
+    # a CASE, not coalesce(keys): a composite key must not be mistaken for another maille's
     territory = "CASE " + " ".join(f"WHEN grouping({k}) = 0 THEN {k}" for k in keys) + f" ELSE '{FRANCE_CODE}' END"
     not_null = " OR ".join(f"grouping({k}) = 0 AND {k} IS NOT NULL" for k in keys)
     if "france" in mailles:

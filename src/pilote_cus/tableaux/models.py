@@ -36,7 +36,11 @@ class Resultat(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["publication", "organisme", "generation", "maille", "periode"]),
+            # a landlord's rows, and the exact lookup of one objective's result (console, follow-up)
+            models.Index(
+                fields=["publication", "organisme", "generation", "maille", "code", "code_territoire", "periode"],
+                name="resultat_organisme_cle",
+            ),
             models.Index(fields=["publication", "generation", "maille", "code_territoire", "periode"]),
         ]
 
