@@ -109,7 +109,7 @@ def _application(
         publication = publier(warehouse, progress=advance)
     by_code = catalogue().by_code()
     second = [o for o in objectives if (found := indicator_of(o.code, by_code)) and found[0].generation == 2]
-    accounts = peupler(code, name, second, FIRST_YEAR, YEARS)
+    accounts = peupler(warehouse, code, name, second, FIRST_YEAR, YEARS)
     console.print(
         f"Application web : {number(publication.resultats)} résultats publiés en {publication.duree_s:.1f} s "
         f"depuis {len(publication.instantanes.split())} instantanés de l'entrepôt."

@@ -12,7 +12,9 @@ from django.db import transaction
 
 from ..comptes.models import Association, Collectivite, Implantation, Organisme, Role, Utilisateur
 from ..conventions.cycle import echeance
+from ..conventions.etat_des_lieux import resume
 from ..conventions.models import Convention, Objectif, Politique, Section, Signataire, Statut
+from ..entrepot.entrepot import Warehouse
 from ..geographie.referentiel import gazetteer
 from ..indicateurs.objectifs import Objective
 
@@ -51,6 +53,7 @@ def _account(username: str, role: str, perimeter: str, **fields: object) -> Comp
 
 
 def _convention(
+    summary: dict,
     organisme: Organisme,
     title: str,
     first: int,
@@ -89,9 +92,10 @@ def _convention(
 
 @transaction.atomic
 def peupler(
-    organisme_code: str, nom: str, objectives: Sequence[Objective], first_year: int, years: int
+    warehouse: Warehouse, organisme_code: str, nom: str, objectives: Sequence[Objective], first_year: int, years: int
 ) -> list[Compte]:
     """Two conventions (the signed one being followed, the next one in elaboration) and the accounts."""
+    summary = resume(warehouse, organisme_code)
     organisme, _ = Organisme.objects.update_or_create(code=organisme_code, defaults={"nom": nom})
     main = Implantation.objects.filter(organisme=organisme).order_by("-logements").first()
     departement = main.departement if main else "69"
@@ -103,7 +107,7 @@ def peupler(
     association, _ = Association.objects.get_or_create(nom=f"Association des locataires de {nom}", organisme=organisme)
     last = first_year + years - 1
     signed = _convention(
-        organisme, f"CUS {nom} {first_year}-{last}", first_year, last, Statut.SUIVI, objectives, collectivite
+        summary, organisme, f"CUS {nom} {first_year}-{last}", first_year, last, Statut.SUIVI, objectives, collectivite
     )
     for person, quality, body in (
         ("Préfet de département (démonstration)", "Représentant de l'État", "Préfecture"),
@@ -113,7 +117,9 @@ def peupler(
         Signataire.objects.create(
             convention=signed, nom=person, qualite=quality, organisation=body, date_signature=date(first_year, 6, 30)
         )
-    _convention(organisme, f"CUS {nom} {last + 1}-{last + 6}", last + 1, last + 6, Statut.ELABORATION, [], collectivite)
+    _convention(
+        summary, organisme, f"CUS {nom} {last + 1}-{last + 6}", last + 1, last + 6, Statut.ELABORATION, [], collectivite
+    )
     return [
         _account("bailleur", Role.BAILLEUR, nom, organismes=[organisme], first_name="Claire", last_name="Bailleur"),
         _account(
