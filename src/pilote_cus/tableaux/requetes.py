@@ -153,8 +153,8 @@ def off_track_counts(conventions: QuerySet[Convention], publication: Publication
 def console_rows(conventions: QuerySet[Convention], publication: Publication | None) -> list[dict[str, Any]]:
     today = date.today()
     counts = off_track_counts(conventions, publication)
-    rows = []
-    for c in conventions.order_by("organisme__nom", "-version").values(
+    rows: list[dict[str, Any]] = []
+    for found in conventions.order_by("organisme__nom", "-version").values(
         "pk",
         "titre",
         "version",
@@ -165,6 +165,7 @@ def console_rows(conventions: QuerySet[Convention], publication: Publication | N
         "organisme__nom",
         "organisme__code",
     ):
+        c: dict[str, Any] = dict(found)
         c["statut_libelle"] = Statut(c["statut"]).label
         c["en_retard"] = c["echeance"] is not None and c["echeance"] < today
         c["hors_trajectoire"] = counts.get(c["pk"], 0)

@@ -2,7 +2,7 @@
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from .. import graphiques
-from ..comptes.models import Organisme, Role
+from ..comptes.models import Organisme, Role, Utilisateur
 from ..comptes.perimetre import conventions_visibles, organismes_visibles
 from ..exports import write_table
 from ..web.acces import roles_requis
@@ -34,6 +34,14 @@ EXPORT_COLUMNS = (
 )
 
 
+def _user(request: HttpRequest) -> Utilisateur:
+    return cast(Utilisateur, request.user)  # the views are behind roles_requis: always a signed-in user
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
+
+
 def _filters(request: HttpRequest, default_generation: int) -> q.Filtres:
     get = request.GET
     generation = get.get("generation", "")
@@ -47,7 +55,7 @@ def _filters(request: HttpRequest, default_generation: int) -> q.Filtres:
 
 
 def _organisme(request: HttpRequest, param: str = "organisme") -> Organisme:
-    visible = organismes_visibles(request.user)
+    visible = organismes_visibles(_user(request))
     wanted = request.GET.get(param)
     try:
         found = visible.get(pk=wanted) if wanted else visible.order_by("nom").first()
@@ -89,7 +97,7 @@ def _charts(rows: list[dict[str, Any]], selected: str, trend: dict[str, float | 
 
 
 def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, Any]:
-    user = request.user
+    user = _user(request)
     publication = q.active_publication()
     convention = q.current_convention(conventions_visibles(user), organisme)
     f = _filters(request, convention.generation if convention else 2)
@@ -132,7 +140,7 @@ def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, A
 @roles_requis(BAILLEUR)
 def bailleur(request: HttpRequest) -> HttpResponse:
     context = _landlord_context(request, _organisme(request))
-    template = "tableaux/_bailleur_resultats.html" if request.htmx else "tableaux/bailleur.html"
+    template = "tableaux/_bailleur_resultats.html" if _htmx(request) else "tableaux/bailleur.html"
     return render(request, template, context)
 
 
@@ -159,12 +167,12 @@ def bailleur_export(request: HttpRequest) -> HttpResponse:
 
 @roles_requis(ETAT, ADMINISTRATEUR)
 def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
-    visible = organismes_visibles(request.user)
+    visible = organismes_visibles(_user(request))
     organisme = visible.filter(pk=pk).first()
     if organisme is None:
         raise Http404("Organisme introuvable dans votre périmètre.")
     context = _landlord_context(request, organisme)
-    if request.htmx:
+    if _htmx(request):
         return render(request, "tableaux/_bailleur_resultats.html", context)
     return render(request, "tableaux/detail_bailleur.html", context)
 
@@ -174,13 +182,13 @@ def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _console_context(request: HttpRequest) -> dict[str, Any]:
     publication = q.active_publication()
-    conventions = conventions_visibles(request.user)
+    conventions = conventions_visibles(_user(request))
     rows = q.console_rows(conventions, publication)
     return {
         "publication": publication,
         "conventions": rows,
         "en_retard": sum(r["en_retard"] for r in rows),
-        "territoire": request.user.territoire_etat if request.user.role == Role.ETAT else "France entière",
+        "territoire": _user(request).territoire_etat if _user(request).role == Role.ETAT else "France entière",
     }
 
 
@@ -221,7 +229,7 @@ def console_export(request: HttpRequest) -> HttpResponse:
 
 
 def _region(request: HttpRequest) -> str:
-    user = request.user
+    user = _user(request)
     if user.role == Role.ETAT:
         return user.region or q.region_of(user.departement)
     known = q.regions_known()
@@ -270,7 +278,7 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         }
     return {
         "region": region,
-        "regions": q.regions_known() if request.user.role == Role.ADMINISTRATEUR else [region],
+        "regions": q.regions_known() if _user(request).role == Role.ADMINISTRATEUR else [region],
         "publication": publication,
         "filtres": f,
         "periodes": periods,
@@ -280,11 +288,11 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         "indicateurs": codes,
         "indicateur": selected,
         "graphiques": charts,
-        "chiffres": q.region_figures(region, conventions_visibles(request.user)),
+        "chiffres": q.region_figures(region, conventions_visibles(_user(request))),
         "conventions": [
             c
             for c in q.console_rows(
-                conventions_visibles(request.user).filter(organisme__implantations__region=region).distinct(),
+                conventions_visibles(_user(request)).filter(organisme__implantations__region=region).distinct(),
                 None,
             )
         ],
@@ -295,7 +303,7 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
 @roles_requis(ETAT, ADMINISTRATEUR)
 def consolidation(request: HttpRequest) -> HttpResponse:
     context = _consolidation_context(request)
-    template = "tableaux/_consolidation_resultats.html" if request.htmx else "tableaux/consolidation.html"
+    template = "tableaux/_consolidation_resultats.html" if _htmx(request) else "tableaux/consolidation.html"
     return render(request, template, context)
 
 

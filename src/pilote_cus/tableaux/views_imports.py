@@ -2,7 +2,7 @@
 
 import csv
 import io
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from dsfr.forms import DsfrBaseForm
 
 from ..audit.journal import record
-from ..comptes.models import Organisme, Role
+from ..comptes.models import Organisme, Role, Utilisateur
 from ..comptes.perimetre import organismes_visibles
 from ..web.acces import roles_requis
 from . import imports_web
@@ -50,26 +50,30 @@ class TeleversementForm(DsfrBaseForm):
         return fichier
 
 
+def _user(request: HttpRequest) -> Utilisateur:
+    return cast(Utilisateur, request.user)  # the views are behind roles_requis: always a signed-in user
+
+
 def _uploads(request: HttpRequest) -> Any:
-    return Televersement.objects.filter(organisme__in=organismes_visibles(request.user).values("pk"))
+    return Televersement.objects.filter(organisme__in=organismes_visibles(_user(request)).values("pk"))
 
 
 @roles_requis(BAILLEUR)
 def imports(request: HttpRequest) -> HttpResponse:
-    organismes = organismes_visibles(request.user).order_by("nom")
+    organismes = organismes_visibles(_user(request)).order_by("nom")
     form = TeleversementForm(request.POST or None, request.FILES or None, organismes=organismes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = Televersement.objects.create(
             organisme=data["organisme"],
-            auteur=request.user,
+            auteur=_user(request),
             nature=data["nature"],
             millesime=data["millesime"] if data["nature"] == "rpls" else None,
             fichier=data["fichier"],
             nom_fichier=data["fichier"].name[:255],
         )
         record(
-            request.user,
+            _user(request),
             "televersement",
             upload,
             organisme=upload.organisme,
