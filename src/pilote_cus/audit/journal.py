@@ -24,7 +24,7 @@ def record(
     return Trace.objects.create(
         auteur=user if getattr(user, "is_authenticated", False) else None,
         action=action,
-        objet=obj._meta.model_name if obj is not None else "",
+        objet=(obj._meta.model_name or "") if obj is not None else "",
         objet_id=str(obj.pk) if obj is not None else "",
         convention=convention,
         organisme=organisme,

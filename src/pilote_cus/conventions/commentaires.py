@@ -13,7 +13,7 @@ from ..audit.journal import record
 from ..comptes.models import Role, Utilisateur
 from .models import Commentaire, Convention, Politique, Section, Statut
 
-STEP_OF_STATUS = {
+STEP_OF_STATUS: dict[str, dict[str, str]] = {
     Role.ASSOCIATION: {Statut.CONCERTATION: "concertation"},
     Role.COLLECTIVITE: {Statut.CONCERTATION: "concertation"},
     Role.ETAT: {Statut.INSTRUCTION: "instruction", Statut.EVALUATION: "evaluation"},

@@ -38,23 +38,40 @@ def _transition(action: str, libelle: str, depuis: tuple[Any, ...], vers: Any, r
 
 
 TRANSITIONS = (
-    _transition("ouvrir_concertation", "Ouvrir la concertation", (Statut.ELABORATION,), Statut.CONCERTATION,
-               (Role.BAILLEUR,)),
-    _transition("deposer", "Déposer auprès de l'État", (Statut.CONCERTATION, Statut.A_MODIFIER), Statut.DEPOSEE,
-               (Role.BAILLEUR,)),
+    _transition(
+        "ouvrir_concertation", "Ouvrir la concertation", (Statut.ELABORATION,), Statut.CONCERTATION, (Role.BAILLEUR,)
+    ),
+    _transition(
+        "deposer",
+        "Déposer auprès de l'État",
+        (Statut.CONCERTATION, Statut.A_MODIFIER),
+        Statut.DEPOSEE,
+        (Role.BAILLEUR,),
+    ),
     _transition("instruire", "Prendre en instruction", (Statut.DEPOSEE,), Statut.INSTRUCTION, (Role.ETAT,)),
-    _transition("demander_modifications", "Demander des modifications", (Statut.INSTRUCTION,), Statut.A_MODIFIER,
-               (Role.ETAT,)),
-    _transition("proposer_signature", "Proposer à la signature", (Statut.INSTRUCTION,), Statut.A_SIGNER,
-               (Role.ETAT,)),
-    _transition("enregistrer_signature", "Enregistrer la signature", (Statut.A_SIGNER,), Statut.SUIVI,
-               (Role.BAILLEUR, Role.ETAT)),
+    _transition(
+        "demander_modifications", "Demander des modifications", (Statut.INSTRUCTION,), Statut.A_MODIFIER, (Role.ETAT,)
+    ),
+    _transition("proposer_signature", "Proposer à la signature", (Statut.INSTRUCTION,), Statut.A_SIGNER, (Role.ETAT,)),
+    _transition(
+        "enregistrer_signature",
+        "Enregistrer la signature",
+        (Statut.A_SIGNER,),
+        Statut.SUIVI,
+        (Role.BAILLEUR, Role.ETAT),
+    ),
     _transition("ouvrir_evaluation", "Ouvrir l'évaluation", (Statut.SUIVI,), Statut.EVALUATION, (Role.ETAT,)),
     _transition("clore_evaluation", "Clore l'évaluation", (Statut.EVALUATION,), Statut.SUIVI, (Role.ETAT,)),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
-OPEN_AVENANT = (Statut.ELABORATION, Statut.CONCERTATION, Statut.DEPOSEE, Statut.INSTRUCTION, Statut.A_MODIFIER,
-                Statut.A_SIGNER)
+OPEN_AVENANT = (
+    Statut.ELABORATION,
+    Statut.CONCERTATION,
+    Statut.DEPOSEE,
+    Statut.INSTRUCTION,
+    Statut.A_MODIFIER,
+    Statut.A_SIGNER,
+)
 
 
 @cache
@@ -134,10 +151,22 @@ def appliquer(user: Utilisateur, convention: Convention, action: str, **options:
             parent.statut = Statut.REMPLACEE
             parent.echeance = None
             parent.save(update_fields=["statut", "echeance"])
-            record(user, "convention_remplacee", parent, convention=parent, avant={"statut": Statut.SUIVI},
-                   apres={"statut": Statut.REMPLACEE, "avenant": convention.pk})
-        record(user, f"transition:{action}", convention, convention=convention,
-               avant={"statut": before}, apres={"statut": target, **{k: v for k, v in options.items()}})
+            record(
+                user,
+                "convention_remplacee",
+                parent,
+                convention=parent,
+                avant={"statut": Statut.SUIVI},
+                apres={"statut": Statut.REMPLACEE, "avenant": convention.pk},
+            )
+        record(
+            user,
+            f"transition:{action}",
+            convention,
+            convention=convention,
+            avant={"statut": before},
+            apres={"statut": target, **{k: v for k, v in options.items()}},
+        )
     return convention
 
 

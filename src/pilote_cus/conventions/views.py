@@ -1,6 +1,6 @@
 """Convention pages: list, creation, the convention itself, texts, comments, transitions and deadlines."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from ..audit.journal import record
 from ..comptes import perimetre
-from ..comptes.models import Role, Utilisateur
+from ..comptes.models import Role
 from ..entrepot.entrepot import Warehouse
-from ..web.acces import roles_requis
+from ..web.acces import htmx, roles_requis, utilisateur
 from . import commentaires, cycle, etat_des_lieux, regles
 from .forms import CommentaireForm, ConventionForm, ReponseForm, SectionForm
 from .models import Commentaire, Convention, Politique, Section, Statut
@@ -27,10 +27,6 @@ BAILLEUR, ETAT, COLLECTIVITE, ASSOCIATION, ADMINISTRATEUR = (
 )
 TOUS = (BAILLEUR, ETAT, COLLECTIVITE, ASSOCIATION, ADMINISTRATEUR)
 NATURES = dict(Section.NATURES)
-
-
-def utilisateur(request: HttpRequest) -> Utilisateur:
-    return cast(Utilisateur, request.user)
 
 
 def convention_de(request: HttpRequest, pk: Any) -> Convention:
@@ -243,10 +239,10 @@ def commentaires_vue(request: HttpRequest, pk: int) -> HttpResponse:
                 raise PermissionDenied(str(refused)) from None
             messages.error(request, str(refused))
             status = 400
-        if not request.htmx and status == 200:
+        if not htmx(request) and status == 200:
             return redirect(reverse("conventions:detail", args=[convention.pk]) + "#commentaires")
     context = _contexte_fil(request, convention, form)
-    template = "conventions/_fil.html" if request.htmx else "conventions/commentaires.html"
+    template = "conventions/_fil.html" if htmx(request) else "conventions/commentaires.html"
     return render(request, template, context, status=status)
 
 

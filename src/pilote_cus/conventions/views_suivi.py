@@ -13,7 +13,7 @@ from ..comptes import perimetre
 from ..comptes.models import Role
 from ..web.acces import roles_requis
 from . import regles, suivi
-from .forms import AvisEtatForm, ExonerationForm, ExplicationForm, PdfSigneForm, SignataireForm
+from .forms import AvisEtatForm, ExonerationForm, ExplicationForm, Formulaire, PdfSigneForm, SignataireForm
 from .models import Convention, Signataire, Statut
 from .views import ADMINISTRATEUR, BAILLEUR, COLLECTIVITE, ETAT, convention_de, utilisateur
 
@@ -144,7 +144,8 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
     user = utilisateur(request)
     ouverte = convention.statut == Statut.EVALUATION and convention.horizon_evaluation == horizon
     role = user.role if ouverte and user.role in (Role.ETAT, Role.BAILLEUR) else None
-    form_class = {Role.ETAT: AvisEtatForm, Role.BAILLEUR: ExplicationForm}.get(role) if role else None
+    forms_by_role: dict[str, type[Formulaire]] = {Role.ETAT: AvisEtatForm, Role.BAILLEUR: ExplicationForm}
+    form_class = forms_by_role.get(role) if role else None
     data = suivi.evaluation(convention, horizon)
     status = 200
     exoneration = (

@@ -2,11 +2,24 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+
+from ..comptes.models import Utilisateur
+
+
+def utilisateur(request: HttpRequest) -> Utilisateur:
+    """The signed-in user of a view behind `login_required` or `roles_requis`."""
+    return cast(Utilisateur, request.user)
+
+
+def htmx(request: HttpRequest) -> HtmxDetails:
+    """What django-htmx's middleware knows of the request (set on every request)."""
+    return cast(HtmxDetails, request.htmx)  # type: ignore[attr-defined]
 
 
 def roles_requis(*roles: str) -> Callable:

@@ -21,7 +21,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     from .wsgi import application
 
-    class Application(BaseApplication):  # type: ignore[misc]
+    class Application(BaseApplication):
         def __init__(self, options: dict[str, Any]) -> None:
             self.options = options
             super().__init__()

@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from ..audit.models import Trace
 from ..comptes.models import Role
 from ..comptes.perimetre import conventions_visibles, organismes_visibles
+from .acces import utilisateur
 
-HOME = {
+HOME: dict[str, str] = {
     Role.BAILLEUR: "tableaux:bailleur",
     Role.ETAT: "tableaux:console_etat",
     Role.ADMINISTRATEUR: "tableaux:console_etat",
@@ -18,18 +19,18 @@ HOME = {
 
 @login_required
 def accueil(request: HttpRequest) -> HttpResponse:
-    return redirect(HOME.get(request.user.role, "conventions:liste"))  # type: ignore[union-attr]
+    return redirect(HOME.get(utilisateur(request).role, "conventions:liste"))
 
 
 @login_required
 def journal(request: HttpRequest) -> HttpResponse:
     """The audit trail of the user's perimeter (the association and collectivity see their conventions')."""
-    user = request.user
+    user = utilisateur(request)
     traces = Trace.objects.select_related("auteur", "convention", "organisme")
-    if user.role != Role.ADMINISTRATEUR:  # type: ignore[union-attr]
-        traces = traces.filter(organisme__in=organismes_visibles(user).values("pk"))  # type: ignore[arg-type]
-        if user.role in (Role.COLLECTIVITE, Role.ASSOCIATION):  # type: ignore[union-attr]
-            traces = traces.filter(convention__in=conventions_visibles(user).values("pk"))  # type: ignore[arg-type]
+    if user.role != Role.ADMINISTRATEUR:
+        traces = traces.filter(organisme__in=organismes_visibles(user).values("pk"))
+        if user.role in {Role.COLLECTIVITE, Role.ASSOCIATION}:
+            traces = traces.filter(convention__in=conventions_visibles(user).values("pk"))
     page = Paginator(traces, 50).get_page(request.GET.get("page"))
     return render(request, "web/journal.html", {"page": page, "title": "Journal des modifications"})
 

@@ -6,115 +6,261 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('comptes', '0001_initial'),
+        ("comptes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Convention',
+            name="Convention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('generation', models.PositiveSmallIntegerField(default=2)),
-                ('titre', models.CharField(max_length=200)),
-                ('annee_debut', models.PositiveSmallIntegerField()),
-                ('annee_fin', models.PositiveSmallIntegerField()),
-                ('statut', models.CharField(choices=[('elaboration', 'En élaboration'), ('concertation', 'En concertation'), ('deposee', "Déposée auprès de l'État"), ('instruction', 'En instruction'), ('a_modifier', 'Modifications demandées'), ('a_signer', 'Prête pour signature'), ('suivi', 'Signée — suivi annuel'), ('evaluation', 'En évaluation'), ('terminee', 'Terminée'), ('remplacee', 'Remplacée par un avenant')], db_index=True, default='elaboration', max_length=14)),
-                ('statut_depuis', models.DateTimeField(auto_now_add=True)),
-                ('echeance', models.DateField(blank=True, null=True, verbose_name='prochaine échéance')),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('horizon_evaluation', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('etat_des_lieux', models.JSONField(blank=True, default=dict, verbose_name='état des lieux (résumé)')),
-                ('pdf_signe', models.FileField(blank=True, upload_to='conventions/signees/', verbose_name='convention signée (PDF)')),
-                ('cree_le', models.DateTimeField(auto_now_add=True)),
-                ('collectivites', models.ManyToManyField(blank=True, related_name='conventions', to='comptes.collectivite')),
-                ('cree_par', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conventions', to='comptes.organisme')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='avenants', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("generation", models.PositiveSmallIntegerField(default=2)),
+                ("titre", models.CharField(max_length=200)),
+                ("annee_debut", models.PositiveSmallIntegerField()),
+                ("annee_fin", models.PositiveSmallIntegerField()),
+                (
+                    "statut",
+                    models.CharField(
+                        choices=[
+                            ("elaboration", "En élaboration"),
+                            ("concertation", "En concertation"),
+                            ("deposee", "Déposée auprès de l'État"),
+                            ("instruction", "En instruction"),
+                            ("a_modifier", "Modifications demandées"),
+                            ("a_signer", "Prête pour signature"),
+                            ("suivi", "Signée — suivi annuel"),
+                            ("evaluation", "En évaluation"),
+                            ("terminee", "Terminée"),
+                            ("remplacee", "Remplacée par un avenant"),
+                        ],
+                        db_index=True,
+                        default="elaboration",
+                        max_length=14,
+                    ),
+                ),
+                ("statut_depuis", models.DateTimeField(auto_now_add=True)),
+                ("echeance", models.DateField(blank=True, null=True, verbose_name="prochaine échéance")),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                ("horizon_evaluation", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("etat_des_lieux", models.JSONField(blank=True, default=dict, verbose_name="état des lieux (résumé)")),
+                (
+                    "pdf_signe",
+                    models.FileField(
+                        blank=True, upload_to="conventions/signees/", verbose_name="convention signée (PDF)"
+                    ),
+                ),
+                ("cree_le", models.DateTimeField(auto_now_add=True)),
+                (
+                    "collectivites",
+                    models.ManyToManyField(blank=True, related_name="conventions", to="comptes.collectivite"),
+                ),
+                (
+                    "cree_par",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="conventions", to="comptes.organisme"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="avenants",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisme__nom', '-version'],
+                "ordering": ["organisme__nom", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='Commentaire',
+            name="Commentaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('etape', models.CharField(choices=[('concertation', 'Concertation'), ('instruction', 'Instruction'), ('evaluation', 'Évaluation')], max_length=12)),
-                ('cible', models.CharField(blank=True, max_length=80, verbose_name='section ou objectif visé')),
-                ('texte', models.TextField()),
-                ('demande_modification', models.BooleanField(default=False)),
-                ('cree_le', models.DateTimeField(auto_now_add=True)),
-                ('auteur', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('reponse_a', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reponses', to='conventions.commentaire')),
-                ('convention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commentaires', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "etape",
+                    models.CharField(
+                        choices=[
+                            ("concertation", "Concertation"),
+                            ("instruction", "Instruction"),
+                            ("evaluation", "Évaluation"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("cible", models.CharField(blank=True, max_length=80, verbose_name="section ou objectif visé")),
+                ("texte", models.TextField()),
+                ("demande_modification", models.BooleanField(default=False)),
+                ("cree_le", models.DateTimeField(auto_now_add=True)),
+                ("auteur", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "reponse_a",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reponses",
+                        to="conventions.commentaire",
+                    ),
+                ),
+                (
+                    "convention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commentaires",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cree_le', 'id'],
+                "ordering": ["cree_le", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Signataire',
+            name="Signataire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nom', models.CharField(max_length=120)),
-                ('qualite', models.CharField(max_length=160)),
-                ('organisation', models.CharField(max_length=200)),
-                ('date_signature', models.DateField(blank=True, null=True)),
-                ('collectivite', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='comptes.collectivite')),
-                ('convention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signataires', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nom", models.CharField(max_length=120)),
+                ("qualite", models.CharField(max_length=160)),
+                ("organisation", models.CharField(max_length=200)),
+                ("date_signature", models.DateField(blank=True, null=True)),
+                (
+                    "collectivite",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="comptes.collectivite"
+                    ),
+                ),
+                (
+                    "convention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signataires",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Appreciation',
+            name="Appreciation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('horizon', models.PositiveSmallIntegerField()),
-                ('code', models.CharField(max_length=30)),
-                ('maille', models.CharField(max_length=12)),
-                ('code_territoire', models.CharField(max_length=40)),
-                ('avis_etat', models.CharField(blank=True, choices=[('respecte', 'Engagement respecté'), ('partiel', 'Engagement partiellement respecté'), ('non_respecte', 'Engagement non respecté'), ('non_imputable', 'Écart non imputable au bailleur')], max_length=14)),
-                ('commentaire_etat', models.TextField(blank=True)),
-                ('explication_bailleur', models.TextField(blank=True)),
-                ('modifie_le', models.DateTimeField(auto_now=True)),
-                ('convention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appreciations', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("horizon", models.PositiveSmallIntegerField()),
+                ("code", models.CharField(max_length=30)),
+                ("maille", models.CharField(max_length=12)),
+                ("code_territoire", models.CharField(max_length=40)),
+                (
+                    "avis_etat",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("respecte", "Engagement respecté"),
+                            ("partiel", "Engagement partiellement respecté"),
+                            ("non_respecte", "Engagement non respecté"),
+                            ("non_imputable", "Écart non imputable au bailleur"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("commentaire_etat", models.TextField(blank=True)),
+                ("explication_bailleur", models.TextField(blank=True)),
+                ("modifie_le", models.DateTimeField(auto_now=True)),
+                (
+                    "convention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="appreciations",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('convention', 'horizon', 'code', 'maille', 'code_territoire'), name='appreciation_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("convention", "horizon", "code", "maille", "code_territoire"),
+                        name="appreciation_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Objectif',
+            name="Objectif",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30)),
-                ('maille', models.CharField(max_length=12)),
-                ('code_territoire', models.CharField(max_length=40)),
-                ('periode', models.CharField(max_length=9)),
-                ('valeur', models.FloatField()),
-                ('convention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objectifs', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=30)),
+                ("maille", models.CharField(max_length=12)),
+                ("code_territoire", models.CharField(max_length=40)),
+                ("periode", models.CharField(max_length=9)),
+                ("valeur", models.FloatField()),
+                (
+                    "convention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objectifs",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code', 'maille', 'code_territoire', 'periode'],
-                'constraints': [models.UniqueConstraint(fields=('convention', 'code', 'maille', 'code_territoire', 'periode'), name='objectif_unique')],
+                "ordering": ["code", "maille", "code_territoire", "periode"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("convention", "code", "maille", "code_territoire", "periode"), name="objectif_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('politique', models.CharField(choices=[('patrimoniale', 'Politique patrimoniale'), ('sociale', 'Politique sociale'), ('qualite', 'Qualité de service')], max_length=12)),
-                ('nature', models.CharField(choices=[('orientations', 'Orientations stratégiques'), ('programme', "Programme d'actions")], max_length=12)),
-                ('texte', models.TextField(blank=True)),
-                ('modifie_le', models.DateTimeField(auto_now=True)),
-                ('convention', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='conventions.convention')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "politique",
+                    models.CharField(
+                        choices=[
+                            ("patrimoniale", "Politique patrimoniale"),
+                            ("sociale", "Politique sociale"),
+                            ("qualite", "Qualité de service"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "nature",
+                    models.CharField(
+                        choices=[("orientations", "Orientations stratégiques"), ("programme", "Programme d'actions")],
+                        max_length=12,
+                    ),
+                ),
+                ("texte", models.TextField(blank=True)),
+                ("modifie_le", models.DateTimeField(auto_now=True)),
+                (
+                    "convention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="conventions.convention",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('convention', 'politique', 'nature'), name='section_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("convention", "politique", "nature"), name="section_unique")
+                ],
             },
         ),
     ]
