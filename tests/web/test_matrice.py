@@ -141,7 +141,8 @@ def _statuses(monde: Monde, url: str) -> tuple[int, ...]:
     for compte in COMPTES:
         response = _client(monde, compte).get(url)
         statuses.append(response.status_code)
-        response.close()  # file downloads are streamed
+        if response.streaming:  # consumed, the stream closes its file (response.close() would end the test's
+            b"".join(response.streaming_content)  # database connection on PostgreSQL)
     return tuple(statuses)
 
 

@@ -123,3 +123,18 @@ def test_dashboard_without_publication_says_so(monde: usines.Monde) -> None:
     client.force_login(monde.bailleur)
     page = client.get(reverse("tableaux:bailleur")).content.decode()
     assert "Aucun résultat n'est encore publié" in page
+
+
+def test_convention_en_vigueur_plutot_que_celle_en_preparation(db: None) -> None:
+    """The dashboard compares the published (past) results with the signed convention, not the next one."""
+    from pilote_cus.tableaux import requetes
+
+    organisme = usines.organisme()
+    signed = usines.convention(organisme, Statut.SUIVI)
+    Convention.objects.create(
+        organisme=organisme, titre="CUS 2025-2030", annee_debut=2025, annee_fin=2030, statut=Statut.ELABORATION
+    )
+    assert requetes.current_convention(Convention.objects.all(), organisme) == signed
+    signed.statut = Statut.REMPLACEE
+    signed.save()
+    assert requetes.current_convention(Convention.objects.all(), organisme).statut == Statut.ELABORATION

@@ -9,7 +9,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 
 from ..comptes.models import Implantation, Organisme
 from ..conventions.models import Convention, Objectif, Statut
@@ -61,11 +61,15 @@ def policies() -> dict[str, str]:
 
 
 def current_convention(conventions: QuerySet[Convention], organisme: Organisme) -> Convention | None:
-    """The landlord's convention in force or in preparation (not replaced by an avenant)."""
+    """The landlord's convention in force (signed, being followed or evaluated), else the one in preparation.
+
+    The published results describe past years: the signed convention's objectives are the ones they meet.
+    """
+    in_force = Case(When(statut__in=(Statut.SUIVI, Statut.EVALUATION), then=Value(0)), default=Value(1))
     return (
         conventions.filter(organisme=organisme)
         .exclude(statut=Statut.REMPLACEE)
-        .order_by("-annee_debut", "-version", "-pk")
+        .order_by(in_force, "-annee_debut", "-version", "-pk")
         .first()
     )
 
