@@ -5,8 +5,8 @@ the application database (SQLite by default, PostgreSQL with `CUS_DB_ENGINE`), o
 is created with objectives for every published landlord × département value, then the real server
 (`cus serveur`, gunicorn) is started in its own process and virtual users log in and browse their pages.
 
-The baseline, measured in the same run and under the same load, is the login page: a page rendered by the
-same stack that reads nothing but the session. Figures: latency percentiles per page, errors, throughput.
+The baseline, measured in the same run and under the same load, is a static file served by the same server
+(whitenoise): the floor of a request through this stack on this machine. Figures: latency percentiles per page, errors, throughput.
 """
 
 import json
@@ -216,7 +216,7 @@ def run_bench_web(
     )
     try:
         _wait_for(port, server)
-        baseline = [("page de connexion (référence)", "/connexion/")]
+        baseline = [("fichier statique (référence)", "/static/pilote_cus/app.css")]
         console.print("Échauffement (chaque page une fois)…")
         run_load("127.0.0.1", port, virtual, duration=min(10.0, duration), think=(0.0, 0.0), seed=seed)
         console.print(f"Mesure : {users} utilisateurs, {duration:.0f} s…")

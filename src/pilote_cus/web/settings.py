@@ -135,7 +135,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django": {"handlers": ["console"], "level": os.environ.get("CUS_LOG_LEVEL", "WARNING")}},
+    "loggers": {"django": {"handlers": ["console"], "level": os.environ.get("CUS_LOG_LEVEL", "WARNING").upper()}},
 }
 
 if os.environ.get("CUS_HACHAGE_RAPIDE") == "1":  # tests only (set by pilote_cus.web.essais): PBKDF2 is slow
