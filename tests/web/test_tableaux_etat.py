@@ -99,6 +99,24 @@ def test_console_queries_do_not_grow_with_conventions(console: dict, django_asse
     assert "Bailleur 14" in page
 
 
+def test_off_track_count_kept_then_dropped_when_an_objective_changes(console: dict) -> None:
+    """The console reads kept counts; editing an objective drops the kept one, the next view recomputes it."""
+    from pilote_cus.tableaux.models import HorsTrajectoire
+
+    convention = console["convention"]
+    console["client"].get(reverse("tableaux:console_etat"))
+    kept = HorsTrajectoire.objects.get(convention=convention)
+    assert kept.nombre == 1 and kept.publication == console["publication"]
+    missed = convention.objectifs.get(periode="2024")
+    missed.valeur = 0  # now met
+    missed.save()
+    assert not HorsTrajectoire.objects.filter(convention=convention).exists()
+    page = console["client"].get(reverse("tableaux:console_etat")).content.decode()
+    row = page[page.index(escape(convention.titre)) :]
+    assert "<strong>1</strong>" not in row[: row.index("</tr>")]
+    assert HorsTrajectoire.objects.get(convention=convention).nombre == 0
+
+
 def test_console_export_has_no_foreign_convention(console: dict) -> None:
     response = console["client"].get(reverse("tableaux:console_export"), {"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

@@ -1,10 +1,14 @@
 """Imports from the web page: the file is validated and imported in a background thread, never in the request.
 
 Progress goes to the `Televersement` row (the page polls it). A refused file keeps its French error report
-and nothing is imported (the importers are atomic). A file naming another landlord is refused before the
-import when its organisme column can be read (CSV); otherwise (XLSX, unreadable header) it is checked on the
-published snapshot and the upload is marked refused, but that snapshot stays in the warehouse (gap: the
-warehouse has no way to withdraw a snapshot). After an import the results are published again.
+and nothing is imported (the importers are atomic). The warehouse is shared by every landlord of the
+territory: an upload replaces the rows of its landlord only (for the RPLS vintage, or the years an event file
+covers), the other landlords' rows being copied into the new snapshot before it is published
+(`garder_autres`). A file naming another landlord is refused before the import when its organisme column can
+be read (CSV); otherwise (XLSX, unreadable header) the landlords recorded in the published snapshot's
+provenance are checked and the upload is marked refused, but that snapshot stays in the warehouse, with the
+other landlord's rows replaced by the file's (gap: the warehouse has no way to withdraw a snapshot). After an
+import the results are published again.
 """
 
 import logging
@@ -109,7 +113,7 @@ def run(pk: int) -> None:
         if foreign:
             return _refuse(upload, _foreign_message(foreign))
         snapshot = _import(upload, path, wh)
-        foreign = _snapshot_landlords(snapshot, upload.nature) - {upload.organisme.code}
+        foreign = set(snapshot.provenance.get("organismes", [])) - {upload.organisme.code}
         if foreign:
             return _refuse(upload, _foreign_message(foreign) + f" L'instantané {snapshot.id} a néanmoins été écrit.")
     except ImportRejected as refusal:
@@ -144,8 +148,9 @@ def run(pk: int) -> None:
 def _import(upload: Televersement, path: Path, wh: Warehouse) -> Snapshot:
     steps = WebSteps(upload, 0, IMPORT_SHARE)
     if upload.nature == "rpls":
-        return import_rpls(path, wh, vintage=upload.millesime, organisme=upload.organisme.code, steps=steps).snapshot
-    return import_events(wh, upload.nature, path, steps=steps).snapshot
+        code = upload.organisme.code
+        return import_rpls(path, wh, vintage=upload.millesime, organisme=code, steps=steps, garder_autres=True).snapshot
+    return import_events(wh, upload.nature, path, steps=steps, garder_autres=True).snapshot
 
 
 def _publish_progress(upload: Televersement) -> Any:
@@ -182,17 +187,6 @@ def _foreign_landlords(path: Path, nature: str, own: str) -> set[str]:
     finally:
         con.close()
     return {str(r[0]).strip() for r in rows if r[0] and str(r[0]).strip()} - {own}
-
-
-def _snapshot_landlords(snapshot: Snapshot, nature: str) -> set[str]:
-    table = snapshot.table("logements" if nature == "rpls" else nature)
-    column = "organisme_id" if nature == "rpls" else "organisme"
-    con = duckdb.connect()
-    try:
-        rows = con.execute(f"SELECT DISTINCT {column} FROM read_parquet(?)", [str(table)]).fetchall()
-    finally:
-        con.close()
-    return {r[0] for r in rows if r[0]}
 
 
 def _foreign_message(foreign: set[str]) -> str:

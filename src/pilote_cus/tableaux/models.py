@@ -66,3 +66,12 @@ class Televersement(models.Model):
 
     class Meta:
         ordering = ["-cree_le", "-id"]
+
+
+class HorsTrajectoire(models.Model):
+    """How many engagements of a convention are off track against a publication, kept so that the State's
+    console reads one row per convention. Dropped whenever one of the convention's objectives changes."""
+
+    convention = models.OneToOneField("conventions.Convention", on_delete=models.CASCADE, related_name="+")
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="+")
+    nombre = models.PositiveIntegerField()

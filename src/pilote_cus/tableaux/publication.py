@@ -24,11 +24,13 @@ import duckdb
 from django.db import connection, transaction
 
 from ..comptes.models import Implantation, Organisme
+from ..conventions.models import Convention
 from ..entrepot.entrepot import Warehouse
 from ..indicateurs.catalogue import CERTAINTY_LABELS, Indicator, catalogue, tables_read
 from ..indicateurs.moteur import NoData, Period, Sources, collect_sources, make_plan, stock_snapshots
 from ..indicateurs.service import output_code, output_label
 from .models import Publication, Resultat
+from .requetes import off_track_counts
 
 ENGINE_MAILLES = ("bailleur", "bailleur_departement", "departement", "region", "france")
 HORIZONS = (3, 6)
@@ -102,6 +104,7 @@ def publier(
             publication.save(update_fields=["active", "resultats", "duree_s"])
         old = list(Publication.objects.filter(active=False).values_list("pk", flat=True))
         Resultat.objects.filter(publication_id__in=old).delete()  # by the indexed column, not through a join
+        off_track_counts(Convention.objects.all(), publication)  # the State's console reads them kept
         advance(5)
         return publication
     finally:

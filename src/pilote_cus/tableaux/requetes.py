@@ -15,7 +15,7 @@ from ..comptes.models import Implantation, Organisme
 from ..conventions.models import Convention, Objectif, Statut
 from ..indicateurs.catalogue import POLICY_LABELS, Indicator, catalogue
 from ..indicateurs.objectifs import status
-from .models import Publication, Resultat
+from .models import HorsTrajectoire, Publication, Resultat
 
 OFF_TRACK = ("non atteint", "partiellement atteint")
 ROW_FIELDS = (
@@ -132,9 +132,26 @@ def departements_of(organisme: Organisme) -> list[str]:
 
 
 def off_track_counts(conventions: QuerySet[Convention], publication: Publication | None) -> dict[int, int]:
-    """Number of engagements off track per convention, in one query (objectives joined to the published rows)."""
+    """Number of engagements off track per convention: the kept counts, the missing ones computed and kept."""
     if publication is None:
         return {}
+    kept = HorsTrajectoire.objects.filter(publication=publication)
+    counts = dict(kept.filter(convention__in=conventions.values("pk")).values_list("convention_id", "nombre"))
+    missing = conventions.exclude(pk__in=kept.values("convention_id"))
+    computed = _off_track_live(missing, publication)
+    missing_ids = list(missing.values_list("pk", flat=True))
+    HorsTrajectoire.objects.bulk_create(
+        [HorsTrajectoire(convention_id=pk, publication=publication, nombre=computed.get(pk, 0)) for pk in missing_ids],
+        update_conflicts=True,
+        unique_fields=["convention"],
+        update_fields=["publication", "nombre"],
+        batch_size=500,
+    )
+    return counts | {pk: computed.get(pk, 0) for pk in missing_ids}
+
+
+def _off_track_live(conventions: QuerySet[Convention], publication: Publication) -> dict[int, int]:
+    """One query: the objectives joined to the published rows they are measured by."""
     up, down = codes_by_direction()
     missed = Resultat.objects.filter(
         publication=publication,
