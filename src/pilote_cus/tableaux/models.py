@@ -23,16 +23,16 @@ class Resultat(models.Model):
     generation = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=30)
     indicateur = models.CharField(max_length=30)
-    libelle = models.CharField(max_length=300)
+    libelle = models.TextField()
     maille = models.CharField(max_length=12)
     code_territoire = models.CharField(max_length=40)
     periode = models.CharField(max_length=9)
     numerateur = models.FloatField(null=True)
     denominateur = models.FloatField(null=True)
     valeur = models.FloatField(null=True)
-    unite = models.CharField(max_length=20)
+    unite = models.CharField(max_length=60)
     certitude = models.CharField(max_length=20)
-    instantanes = models.CharField(max_length=400)
+    instantanes = models.TextField()
 
     class Meta:
         indexes = [
