@@ -1,6 +1,7 @@
 """The `cus` command line. Thin: parsing, calling the business areas, printing in French."""
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -203,6 +204,48 @@ def cmd_web(args: argparse.Namespace) -> int:
     return run(args.arguments or ["help"], args.data_dir)
 
 
+def cmd_echeances(args: argparse.Namespace) -> int:
+    """The reminders of every convention (for a scheduled job): late first, then those due within N days."""
+    from .web.manage import setup
+
+    setup(args.data_dir)
+    from django.utils import timezone
+
+    from .conventions.cycle import a_relancer, prochaine_etape
+    from .conventions.models import Convention
+
+    today = timezone.localdate()
+    rows = [
+        {
+            "convention": str(c),
+            "organisme": c.organisme.code,
+            "etape": c.get_statut_display(),
+            "echeance": c.echeance.isoformat() if c.echeance else "",
+            "jours_restants": (c.echeance - today).days if c.echeance else None,
+            "prochaine_etape": prochaine_etape(c),
+        }
+        for c in a_relancer(Convention.objects.select_related("organisme"))
+        if c.echeance and (c.echeance - today).days <= args.jours
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    table = Table(title=f"Échéances dépassées ou à moins de {args.jours} jours", title_justify="left")
+    for name in ("convention", "étape", "échéance", "jours", "prochaine étape"):
+        table.add_column(name, justify="right" if name == "jours" else "left")
+    for r in rows:
+        late = r["jours_restants"] is not None and r["jours_restants"] < 0
+        table.add_row(
+            r["convention"],
+            r["etape"],
+            r["echeance"],
+            f"[red]{r['jours_restants']}[/]" if late else str(r["jours_restants"]),
+            r["prochaine_etape"],
+        )
+    console.print(table if rows else "Aucune échéance dépassée ni proche.")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     cog = Path(args.cog) if args.cog else None
     status = 0
@@ -333,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hote", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
     p.add_argument("--processus", type=int, default=2, help="processus serveurs (défaut : 2)")
     p.add_argument("--fils", type=int, default=4, help="fils d'exécution par processus (défaut : 4)")
+
+    p = add("echeances", cmd_echeances, "rappels : conventions en retard ou dont l'échéance approche")
+    p.add_argument("--jours", type=int, default=30, help="horizon des rappels en jours (défaut : 30)")
+    p.add_argument("--format", choices=["texte", "json"], default="texte")
 
     p = add(
         "web", cmd_web, "commandes d'administration Django sur la base de l'application (migrate, createsuperuser…)"

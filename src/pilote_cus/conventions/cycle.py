@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..audit.journal import record
@@ -85,6 +86,15 @@ def echeance(statut: str, depuis: date) -> tuple[date, str] | None:
     if not step:
         return None
     return depuis + timedelta(days=int(step["delai_jours"])), str(step["libelle"])
+
+
+def a_relancer(conventions: QuerySet[Convention]) -> QuerySet[Convention]:
+    """The conventions with a deadline still to meet, the oldest (late) first: the reminders."""
+    return (
+        conventions.exclude(echeance=None)
+        .exclude(statut__in=(Statut.TERMINEE, Statut.REMPLACEE))
+        .order_by("echeance", "organisme__nom", "pk")
+    )
 
 
 def prochaine_etape(convention: Convention) -> str:

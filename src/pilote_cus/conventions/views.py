@@ -55,12 +55,7 @@ def liste(request: HttpRequest) -> HttpResponse:
 @roles_requis(*TOUS)
 def echeances(request: HttpRequest) -> HttpResponse:
     """The reminders: the next deadline of each convention of the perimeter, the oldest (late) first."""
-    conventions = (
-        perimetre.conventions_visibles(utilisateur(request))
-        .exclude(echeance=None)
-        .exclude(statut__in=(Statut.TERMINEE, Statut.REMPLACEE))
-        .order_by("echeance", "organisme__nom", "pk")
-    )
+    conventions = cycle.a_relancer(perimetre.conventions_visibles(utilisateur(request)))
     rows = [{"c": c, "en_retard": en_retard(c), "prochaine_etape": cycle.prochaine_etape(c)} for c in conventions]
     return render(
         request, "conventions/echeances.html", {"lignes": rows, "retards": sum(1 for r in rows if r["en_retard"])}
