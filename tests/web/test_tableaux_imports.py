@@ -4,6 +4,7 @@ import csv
 import io
 from pathlib import Path
 
+import duckdb
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -12,6 +13,8 @@ from django.urls import reverse
 from pilote_cus.audit.models import Trace
 from pilote_cus.comptes.models import Organisme, Role
 from pilote_cus.entrepot.entrepot import Warehouse
+from pilote_cus.evenements.schema import event_schemas
+from pilote_cus.evenements.stockage import event_view_sql
 from pilote_cus.tableaux.models import Publication, Televersement
 
 from . import usines
@@ -119,3 +122,40 @@ def test_the_progress_bar_polls_while_running(espace: dict) -> None:
     )
     page = espace["client"].get(reverse("tableaux:import_etat", args=[upload.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in page and 'value="42"' in page
+
+
+def _by_landlord(wh: Warehouse, nature: str) -> dict[str, tuple[int, int]]:
+    """Rows of each landlord as readers see them: number and a checksum of their values."""
+    if nature == "rpls":
+        sql, column = f"SELECT * FROM read_parquet('{wh.current('rpls', 2024).table('logements')}')", "organisme_id"
+    else:
+        sql, column = event_view_sql(wh, event_schemas()[nature])[0], "organisme"
+    rows = duckdb.sql(f"SELECT {column}, count(*), sum(hash(t)::HUGEINT) FROM ({sql}) t GROUP BY 1").fetchall()
+    return {landlord: (int(count), int(checksum)) for landlord, count, checksum in rows}
+
+
+@pytest.mark.parametrize("nature", ["pannes", "rpls"])
+def test_an_upload_replaces_the_rows_of_its_landlord_only(espace: dict, nature: str) -> None:
+    """The warehouse is shared: landlord B's upload keeps the demo landlord's rows, then replaces B's own."""
+    own, other = espace["organisme"].code, "12345678900011"
+    b = usines.organisme(other, "Logis de Garonne", ("69",))
+    client = Client()
+    client.force_login(usines.utilisateur("bailleur-b", Role.BAILLEUR, organismes=[b]))
+    source = espace["source"] if nature == "pannes" else espace["source"].with_name("rpls_2024.csv")
+    content = source.read_bytes().replace(own.encode(), other.encode())
+    before = _by_landlord(espace["warehouse"], nature)
+    assert set(before) == {own}
+
+    millesime = "2024" if nature == "rpls" else ""
+    post = {"organisme": b.pk, "nature": nature, "millesime": millesime}
+    client.post(reverse("tableaux:imports"), post | {"fichier": SimpleUploadedFile(source.name, content)})
+    upload = Televersement.objects.get()
+    assert upload.etat == "importe", upload.message
+    after = _by_landlord(espace["warehouse"], nature)
+    assert after[own] == before[own] and after[other][0] == before[own][0]
+
+    fewer = b"\n".join(content.splitlines()[:-1]) + b"\n"  # B's file again, without its last line
+    client.post(reverse("tableaux:imports"), post | {"fichier": SimpleUploadedFile(source.name, fewer)})
+    assert Televersement.objects.latest("pk").etat == "importe", Televersement.objects.latest("pk").message
+    again = _by_landlord(espace["warehouse"], nature)
+    assert again[own] == before[own] and again[other][0] == before[own][0] - 1

@@ -4,7 +4,8 @@ As for the RPLS (decision 0002): one streaming DuckDB query types and checks eve
 valid rows to a scratch Parquet file, stopping at the first anomaly; duplicate keys and communes unknown to
 the COG are then checked on that file. Only then is the snapshot published, with `write_event_snapshot`.
 When anything is wrong, a second, ordered reading locates every anomaly (line, column, value, code) and
-nothing is written.
+nothing is written. With `garder_autres` (the web application's shared warehouse), the file replaces the rows
+of its own landlords only, for the years it covers (see `stockage`).
 """
 
 import hashlib
@@ -200,11 +201,11 @@ class _Import:
             self.report.add(Anomaly("LIGNE_ILLISIBLE", "Anomalie détectée sans pouvoir la localiser."))
         return ImportRejected(self.report)
 
-    def publish(self, provenance: dict[str, Any]) -> Snapshot:
+    def publish(self, provenance: dict[str, Any], keep_others: bool) -> Snapshot:
         con = _connect()
         try:
             source = f"read_parquet('{sql_path(self.target)}')"
-            return write_event_snapshot(con, self.warehouse, self.schema, source, provenance)
+            return write_event_snapshot(con, self.warehouse, self.schema, source, provenance, keep_others)
         finally:
             con.close()
 
@@ -269,10 +270,13 @@ def import_events(
     *,
     report_path: Path | None = None,
     steps: Steps | None = None,
+    garder_autres: bool = False,
 ) -> EventImportResult:
     """Validate `path` against the schema `name` and import it; raise ImportRejected (nothing written) if wrong.
 
     With `report_path`, a refused file's report is also written there (the command line writes its own).
+    Without `garder_autres` the file replaces every landlord's rows of the years it covers (of the register);
+    with it, only the rows of the landlords in the file.
     """
     started = time.perf_counter()
     schemas = event_schemas()
@@ -281,7 +285,7 @@ def import_events(
     schema = schemas[name]
     report = ErrorReport(path.name)
     try:
-        return _import(warehouse, schema, path, report, steps or Steps(quiet=True), started)
+        return _import(warehouse, schema, path, report, steps or Steps(quiet=True), started, garder_autres)
     except UnreadableFile as unreadable:
         report.add(unreadable.anomaly)
         rejected = ImportRejected(report)
@@ -293,7 +297,13 @@ def import_events(
 
 
 def _import(
-    warehouse: Warehouse, schema: EventSchema, path: Path, report: ErrorReport, steps: Steps, started: float
+    warehouse: Warehouse,
+    schema: EventSchema,
+    path: Path,
+    report: ErrorReport,
+    steps: Steps,
+    started: float,
+    keep_others: bool,
 ) -> EventImportResult:
     kind = file_kind(path)
     with (
@@ -320,7 +330,7 @@ def _import(
             "logiciel": f"pilote-cus {__version__}",
             "duree_secondes": round(time.perf_counter() - started, 2),
         }
-        snapshot = job.publish(provenance)
+        snapshot = job.publish(provenance, keep_others)
     return EventImportResult(
         snapshot,
         int(snapshot.provenance["lignes"]),

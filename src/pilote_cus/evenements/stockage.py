@@ -4,6 +4,10 @@ A snapshot of kind `<nom>` holds `<nom>.parquet` (declared columns, typed, plus 
 `departement`) and records in its provenance the years it covers (`annees`). A later import of a year
 replaces that year only: for each year, readers take the most recent snapshot covering it. A register
 (`nature = "registre"`, e.g. equipment) is replaced as a whole by each import.
+
+With `keep_others` (the web application's shared warehouse), an import replaces the rows of the landlords
+in the file only: before publication, the snapshot receives the other landlords' rows of the years it covers
+(of the whole register) from the snapshots readers took them from until then.
 """
 
 from pathlib import Path
@@ -11,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from ..entrepot.completion import Previous, add_other_landlords
 from ..entrepot.entrepot import Snapshot, Warehouse
 from ..geographie.referentiel import DEPARTEMENT_SQL
 from .schema import EventSchema
@@ -37,12 +42,20 @@ def write_event_snapshot(
     schema: EventSchema,
     source: str,
     provenance: dict[str, Any],
+    keep_others: bool = False,
 ) -> Snapshot:
-    """Publish a new snapshot of `schema.nom` from `source` (validated rows). The caller holds the lock."""
+    """Publish a new snapshot of `schema.nom` from `source` (validated rows). The caller holds the lock.
+
+    With `keep_others`, the other landlords' rows of the years covered are kept (see the module docstring).
+    """
     select = stored_select(schema, source)
+    previous = snapshots_by_year(warehouse, schema) if keep_others else []
     with warehouse.new_snapshot(schema.nom, 0, provenance) as folder:
         target = folder / f"{schema.nom}.parquet"
         con.execute(f"COPY ({select}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        if keep_others:
+            done = add_other_landlords(con, target, "organisme", _previous_rows(schema, target, previous, con))
+            provenance.update(organismes=done.landlords, complete_par=done.sources)
         years, rows = con.execute(
             "SELECT list(DISTINCT annee ORDER BY annee) FILTER (annee IS NOT NULL), count(*) "
             f"FROM read_parquet('{target}')"
@@ -51,6 +64,26 @@ def write_event_snapshot(
         provenance["lignes"] = int(rows)
     snapshot = warehouse.history(schema.nom)[-1]
     return snapshot
+
+
+def _previous_rows(
+    schema: EventSchema,
+    target: Path,
+    previous: list[tuple[Snapshot, list[int] | None]],
+    con: duckdb.DuckDBPyConnection,
+) -> list[Previous]:
+    """The rows readers take today for the years `target` covers (the whole register), by snapshot."""
+    table = schema.nom
+    if schema.nature == "registre":
+        return [Previous(snapshot, snapshot.table(table)) for snapshot, _ in previous]
+    row = con.execute(f"SELECT list(DISTINCT annee) FROM read_parquet('{target}') WHERE annee IS NOT NULL").fetchone()
+    covered = set(row[0] or []) if row else set()
+    kept = []
+    for snapshot, years in previous:
+        common = sorted(covered if years is None else covered & set(years))
+        if common:
+            kept.append(Previous(snapshot, snapshot.table(table), f"annee IN ({', '.join(map(str, common))})"))
+    return kept
 
 
 def snapshots_by_year(warehouse: Warehouse, schema: EventSchema) -> list[tuple[Snapshot, list[int] | None]]:

@@ -2,6 +2,9 @@
 
 Validation runs as SQL in DuckDB over the whole file; if anything is wrong, the full report is
 returned and nothing is written. Otherwise the snapshot is written aside and published atomically.
+With `garder_autres` (the web application's shared warehouse), the file replaces the dwellings of its own
+landlords only: the other landlords' dwellings of the vintage are copied into the snapshot before it is
+published (`entrepot.completion`).
 """
 
 import csv
@@ -16,7 +19,8 @@ from typing import Any
 import duckdb
 
 from .. import __version__
-from ..entrepot.entrepot import Snapshot, Warehouse
+from ..entrepot.completion import Previous, add_other_landlords
+from ..entrepot.entrepot import NoSnapshot, Snapshot, Warehouse
 from ..geographie.referentiel import COMMUNE_PATTERN, DEPARTEMENT_SQL, cog_for
 from ..imports.erreurs import Anomaly, ErrorReport, ImportRejected, catalogue
 from ..imports.lignes import ANOMALY_SENTINEL, RecordLines, copy_validated, irregular, report_rejected_lines
@@ -450,7 +454,7 @@ def _check_counts(layout: Layout, accepted: int, rejected: int, report: ErrorRep
 @dataclass
 class ImportResult:
     snapshot: Snapshot
-    dwellings: int
+    dwellings: int  # in stock on 1 January, in the whole snapshot (other landlords' included if kept)
     seconds: float
 
 
@@ -546,8 +550,14 @@ def import_rpls(
     vintage: int | None = None,
     organisme: str | None = None,
     steps: Steps | None = None,
+    garder_autres: bool = False,
 ) -> ImportResult:
-    """Validate and import; raise ImportRejected (nothing written) if anything is wrong."""
+    """Validate and import; raise ImportRejected (nothing written) if anything is wrong.
+
+    Without `garder_autres` the snapshot replaces the whole vintage (one landlord's own workspace); with it,
+    only the dwellings of the landlords in the file (`organisme_id`, which is `organisme` for rows without
+    SIRET) are replaced.
+    """
     started = time.perf_counter()
     steps = steps or Steps(quiet=True)
     schema = rpls_schema()
@@ -590,9 +600,27 @@ def import_rpls(
             if not valid:
                 read.report(report)
                 raise ImportRejected(report)
+            kept = _keep_others(warehouse, layout.vintage, target, steps) if garder_autres else {}
             provenance.update(_provenance(path, head, scan, read.label, layout, schema, target, cog, started))
+            provenance.update(kept)
     snapshot = warehouse.current("rpls", layout.vintage)
     return ImportResult(snapshot, snapshot.provenance["logements_au_1er_janvier"], time.perf_counter() - started)
+
+
+def _keep_others(warehouse: Warehouse, vintage: int, target: Path, steps: Steps) -> dict[str, Any]:
+    """Copy the other landlords' dwellings of the current snapshot of `vintage` into `target` (pending)."""
+    try:
+        current = warehouse.current("rpls", vintage)
+    except NoSnapshot:
+        current = None
+    previous = [Previous(current, current.table("logements"))] if current else []
+    con = _connect()
+    try:
+        with steps.step("Reprise des logements des autres organismes", total=None):
+            done = add_other_landlords(con, target / "logements.parquet", "organisme_id", previous)
+    finally:
+        con.close()
+    return {"organismes": done.landlords, "complete_par": done.sources}
 
 
 def _provenance(
