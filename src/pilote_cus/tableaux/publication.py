@@ -223,11 +223,13 @@ def _write(con: duckdb.DuckDBPyConnection, publication_id: int, advance: Callabl
     written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # no progress inside the COPY: the progress callback may write to this same connection (the upload
+            # row of a web import), which would wait for the COPY to end, forever
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
                 for batch in reader:
                     copy.write(_csv(batch))
                     written += batch.num_rows
-                    advance(30 * batch.num_rows / total)
+            advance(30 * written / total)
         else:
             insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
             for batch in reader:

@@ -12,3 +12,5 @@ if "CUS_DATA_DIR" not in os.environ:
 os.environ.setdefault("CUS_SECRET_KEY", "cle-des-essais-uniquement-" + "x" * 30)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pilote_cus.web.settings")
 os.environ.setdefault("CUS_HACHAGE_RAPIDE", "1")
+# the live server of the browser tests answers each request in its own thread: no connection may outlive it
+os.environ.setdefault("CUS_DB_CONN_MAX_AGE", "0")

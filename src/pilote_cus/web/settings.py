@@ -89,7 +89,7 @@ def _database() -> dict:
             "PASSWORD": os.environ.get("CUS_DB_PASSWORD", ""),
             "HOST": os.environ.get("CUS_DB_HOST", ""),
             "PORT": os.environ.get("CUS_DB_PORT", ""),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": int(os.environ.get("CUS_DB_CONN_MAX_AGE", "60")),
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
