@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -215,7 +216,7 @@ def cmd_echeances(args: argparse.Namespace) -> int:
     from .conventions.models import Convention
 
     today = timezone.localdate()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "convention": str(c),
             "organisme": c.organisme.code,
