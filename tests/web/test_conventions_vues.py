@@ -179,7 +179,8 @@ def test_contenu_non_modifiable_hors_des_etapes_de_redaction(monde: Monde) -> No
     assert "Ajouter un objectif" not in page
 
 
-def test_association_ne_voit_pas_les_commentaires_d_instruction(monde: Monde) -> None:
+@pytest.mark.parametrize("lecteur", ["association", "collectivite"])
+def test_association_ne_voit_pas_les_commentaires_d_instruction(monde: Monde, lecteur: str) -> None:
     c = monde.convention
     Commentaire.objects.create(
         convention=c, auteur=monde.association_user, etape="concertation", texte="Avis de la CNL sur les loyers"
@@ -194,7 +195,7 @@ def test_association_ne_voit_pas_les_commentaires_d_instruction(monde: Monde) ->
     Commentaire.objects.create(convention=c, auteur=monde.etat, etape="evaluation", texte="Bilan de la DDT")
     for vue in ("detail", "commentaires"):
         url = reverse(f"conventions:{vue}", args=[c.pk])
-        page = client_de(monde.association_user).get(url).content.decode()
+        page = client_de(monde.comptes()[lecteur]).get(url).content.decode()
         assert "Avis de la CNL sur les loyers" in page
         assert "Remarque confidentielle de la DDT" not in page
         assert "Bilan de la DDT" not in page

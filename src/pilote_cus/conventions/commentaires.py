@@ -1,7 +1,7 @@
 """Who may comment when, who reads which comments, and the traced posting of a comment or an answer.
 
 - association and collectivité: during the concertation only, and they read only concertation comments
-  (the association never reads the State's instruction or evaluation comments);
+  (neither reads the exchanges between the State and the landlord during instruction and evaluation);
 - État: during the instruction (its comment may request a change) and the evaluation;
 - bailleur: answers any comment, at any step.
 """
@@ -18,7 +18,7 @@ STEP_OF_STATUS: dict[str, dict[str, str]] = {
     Role.COLLECTIVITE: {Statut.CONCERTATION: "concertation"},
     Role.ETAT: {Statut.INSTRUCTION: "instruction", Statut.EVALUATION: "evaluation"},
 }
-READS_ONLY_CONCERTATION = (Role.ASSOCIATION,)
+READS_ONLY_CONCERTATION = (Role.ASSOCIATION, Role.COLLECTIVITE)
 
 
 class CommentaireRefuse(Exception):
