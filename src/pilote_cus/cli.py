@@ -279,6 +279,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             cog,
             users=args.utilisateurs,
             duration=args.duree,
+            reuse=Path(args.reprendre) if args.reprendre else None,
         )
         status |= code
     return status
@@ -402,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "mesure les performances (import, état des lieux, indicateurs) contre pandas")
     p.add_argument("--suite", choices=["rpls", "indicateurs", "web", "tout"], default="tout")
     p.add_argument("--utilisateurs", type=int, default=20, help="utilisateurs simultanés (suite web, défaut : 20)")
+    p.add_argument(
+        "--reprendre", metavar="DOSSIER", help="suite web : remesurer le dossier d'un passage précédent (bench/web-…)"
+    )
     p.add_argument("--duree", type=float, default=60.0, help="durée de la mesure en secondes (suite web, défaut : 60)")
     p.add_argument("--evenements", type=_count, default=30_000_000, help="événements de l'historique national")
     p.add_argument("--sans-spark", action="store_true", help="ne pas mesurer Spark")

@@ -101,6 +101,7 @@ def test_console_queries_do_not_grow_with_conventions(console: dict, django_asse
 
 def test_off_track_count_kept_then_dropped_when_an_objective_changes(console: dict) -> None:
     """The console reads kept counts; editing an objective drops the kept one, the next view recomputes it."""
+    from pilote_cus.conventions import engagements
     from pilote_cus.tableaux.models import HorsTrajectoire
 
     convention = console["convention"]
@@ -108,8 +109,8 @@ def test_off_track_count_kept_then_dropped_when_an_objective_changes(console: di
     kept = HorsTrajectoire.objects.get(convention=convention)
     assert kept.nombre == 1 and kept.publication == console["publication"]
     missed = convention.objectifs.get(periode="2024")
-    missed.valeur = 0  # now met
-    missed.save()
+    values = {f: getattr(missed, f) for f in ("code", "maille", "code_territoire", "periode")}
+    engagements.save(console["monde"].bailleur, convention, {**values, "valeur": 0}, missed)  # now met
     assert not HorsTrajectoire.objects.filter(convention=convention).exists()
     page = console["client"].get(reverse("tableaux:console_etat")).content.decode()
     row = page[page.index(escape(convention.titre)) :]

@@ -23,7 +23,7 @@ from ..comptes.models import Utilisateur
 from ..imports.erreurs import Anomaly, ImportRejected
 from ..indicateurs.catalogue import MAILLES, Catalogue, Indicator, catalogue
 from ..indicateurs.objectifs import Objective, indicator_of, read_template, write_template
-from .models import Convention, Objectif
+from .models import Convention, Objectif, objectifs_modifies
 
 Key = tuple[str, str, str, str]
 PERIOD = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
@@ -122,6 +122,7 @@ def save(
         target.save()
         action = "objectif_modifie" if objectif else "objectif_cree"
         record(user, action, target, convention=convention, avant=before, apres=as_dict(target))
+        objectifs_modifies.send(Objectif, convention=convention)
     return target
 
 
@@ -130,6 +131,7 @@ def delete(user: Utilisateur, convention: Convention, objectif: Objectif) -> Non
         before = as_dict(objectif)
         record(user, "objectif_supprime", objectif, convention=convention, avant=before)
         objectif.delete()
+        objectifs_modifies.send(Objectif, convention=convention)
 
 
 def _anomaly_errors(anomalies: Iterable[Anomaly]) -> list[RowError]:
@@ -179,6 +181,7 @@ def replace_all(user: Utilisateur, convention: Convention, objectives: list[Obje
         )
         counts["crees"] = sum(1 for k in wanted if k not in existing)
         record(user, "objectifs_televerses", convention, convention=convention, apres={"fichier": file_name, **counts})
+        objectifs_modifies.send(Objectif, convention=convention)
     return counts
 
 

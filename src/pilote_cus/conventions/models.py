@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 
 from ..comptes.models import Collectivite, Organisme
+
+# sent with `convention` whenever its objectives change (kept figures computed from them are then stale)
+objectifs_modifies = Signal()
 
 
 class Statut(models.TextChoices):

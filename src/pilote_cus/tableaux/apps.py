@@ -1,13 +1,12 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
-def _objectives_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _objectives_changed(sender: Any, convention: Any, **kwargs: Any) -> None:
     from .models import HorsTrajectoire
 
-    HorsTrajectoire.objects.filter(convention_id=instance.convention_id).delete()
+    HorsTrajectoire.objects.filter(convention=convention).delete()
 
 
 class TableauxConfig(AppConfig):
@@ -16,7 +15,6 @@ class TableauxConfig(AppConfig):
     verbose_name = "Tableaux de bord"
 
     def ready(self) -> None:
-        from ..conventions.models import Objectif
+        from ..conventions.models import objectifs_modifies
 
-        post_save.connect(_objectives_changed, sender=Objectif, dispatch_uid="hors-trajectoire-save")
-        post_delete.connect(_objectives_changed, sender=Objectif, dispatch_uid="hors-trajectoire-delete")
+        objectifs_modifies.connect(_objectives_changed, dispatch_uid="hors-trajectoire")
