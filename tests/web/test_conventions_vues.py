@@ -318,3 +318,35 @@ def test_suivi_de_la_collectivite_limite_a_son_territoire(monde: Monde) -> None:
         ("200046977", 30.0, "atteint")
     ]
     assert len(client_de(monde.bailleur).get(url).context["lignes"]) == 3
+
+
+def test_cibles_d_un_long_tableau_regroupees_par_indicateur_et_territoire(monde: Monde) -> None:
+    """Hundreds of objectives: one comment target per indicator and territory, not one per period."""
+    from pilote_cus.conventions.commentaires import MAX_OBJECTIVE_TARGETS, cibles
+
+    c = monde.convention
+    Objectif.objects.bulk_create(
+        Objectif(convention=c, code=code, maille="departement", code_territoire=dep, periode=str(year), valeur=1)
+        for code in ("PP-2", "PP-3")
+        for dep in [f"{n:02d}" for n in range(1, 21)]
+        for year in range(2019, 2025)
+    )
+    assert c.objectifs.count() > MAX_OBJECTIVE_TARGETS
+    targets = [value for value, _ in cibles(c) if value.startswith("objectif:")]
+    assert len(targets) == 1 + 2 * 20  # PP-1 in 69 (from the factory) + 2 indicators × 20 départements
+    assert "objectif:PP-2:departement:07" in targets
+
+
+def test_suivi_un_departement_a_la_fois(monde: Monde) -> None:
+    c = monde.convention  # an objective PP-1 in 69 (factory); add one in 01
+    Objectif.objects.create(
+        convention=c, code="PP-2", maille="departement", code_territoire="01", periode="2024", valeur=2
+    )
+    client = client_de(monde.bailleur)
+    url = reverse("conventions:suivi", args=[c.pk])
+    page = client.get(url).content.decode()  # the first département by default
+    assert "departement 01" in page and "departement 69" not in page
+    page = client.get(url, {"departement": "69"}).content.decode()
+    assert "departement 69" in page and "departement 01" not in page
+    page = client.get(url, {"departement": "tous"}).content.decode()
+    assert "departement 69" in page and "departement 01" in page

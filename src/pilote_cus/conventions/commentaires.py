@@ -19,6 +19,7 @@ STEP_OF_STATUS: dict[str, dict[str, str]] = {
     Role.ETAT: {Statut.INSTRUCTION: "instruction", Statut.EVALUATION: "evaluation"},
 }
 READS_ONLY_CONCERTATION = (Role.ASSOCIATION, Role.COLLECTIVITE)
+MAX_OBJECTIVE_TARGETS = 200
 
 
 class CommentaireRefuse(Exception):
@@ -66,13 +67,17 @@ def cibles(convention: Convention) -> list[tuple[str, str]]:
     for politique, label in Politique.choices:
         for nature, nature_label in Section.NATURES:
             choices.append((f"section:{politique}:{nature}", f"{label} — {nature_label}"))
-    for o in convention.objectifs.all():
-        choices.append(
-            (
-                f"objectif:{o.code}:{o.maille}:{o.code_territoire}:{o.periode}",
-                f"Objectif {o.code} — {o.maille} {o.code_territoire} — {o.periode}",
+    objectives = convention.objectifs.values_list("code", "maille", "code_territoire", "periode")
+    if objectives.count() <= MAX_OBJECTIVE_TARGETS:
+        for code, maille, territory, period in objectives:
+            choices.append(
+                (f"objectif:{code}:{maille}:{territory}:{period}", f"Objectif {code} — {maille} {territory} — {period}")
             )
-        )
+        return choices
+    # a long table: one target per indicator and territory, all periods together (the list stays usable)
+    grouped = objectives.order_by("code", "maille", "code_territoire").values_list("code", "maille", "code_territoire")
+    for code, maille, territory in grouped.distinct():
+        choices.append((f"objectif:{code}:{maille}:{territory}", f"Objectif {code} — {maille} {territory}"))
     return choices
 
 

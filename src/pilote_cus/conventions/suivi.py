@@ -39,8 +39,10 @@ def lignes(
             organisme=convention.organisme,
             generation=convention.generation,
             code__in={o.code for o in objectifs},
+            maille__in={o.maille for o in objectifs},
+            code_territoire__in={o.code_territoire for o in objectifs},
             periode__in={o.periode for o in objectifs},
-        )
+        ).only("code", "maille", "code_territoire", "periode", "numerateur", "denominateur", "valeur")
         found = {(r.code, r.maille, r.code_territoire, r.periode): r for r in results}
     rows = []
     for o in objectifs:

@@ -5,6 +5,7 @@ import hashlib
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -123,7 +124,17 @@ def pdf_signe(request: HttpRequest, pk: int) -> FileResponse:
 def suivi_vue(request: HttpRequest, pk: int) -> HttpResponse:
     convention = convention_de(request, pk)
     territoire = perimetre.territoires_resultats(utilisateur(request))
-    publication, rows = suivi.lignes(convention, list(convention.objectifs.all()), territoire)
+    departements = sorted(
+        set(convention.objectifs.filter(maille="departement").values_list("code_territoire", flat=True))
+    )
+    # one département at a time (the landlord-wide rows always): a page stays readable and fast
+    choisi = request.GET.get("departement", departements[0] if len(departements) > 1 else "")
+    objectifs = convention.objectifs.all()
+    if choisi in departements:
+        objectifs = objectifs.exclude(Q(maille="departement") & ~Q(code_territoire=choisi))
+    else:
+        choisi = ""
+    publication, rows = suivi.lignes(convention, list(objectifs), territoire)
     return render(
         request,
         "conventions/suivi.html",
@@ -132,6 +143,8 @@ def suivi_vue(request: HttpRequest, pk: int) -> HttpResponse:
             "publication": publication,
             "lignes": rows,
             "territoire": territoire,
+            "departements": departements,
+            "choisi": choisi,
         },
     )
 
