@@ -2,7 +2,7 @@
 
 import tempfile
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pyarrow as pa
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from .. import graphiques
-from ..comptes.models import Organisme, Role, Utilisateur
+from ..comptes.models import Organisme, Role
 from ..comptes.perimetre import conventions_visibles, organismes_visibles
 from ..exports import write_table
-from ..web.acces import roles_requis
+from ..web.acces import roles_requis, utilisateur
 from . import requetes as q
 
 BAILLEUR, ETAT, ADMINISTRATEUR = (str(r) for r in (Role.BAILLEUR, Role.ETAT, Role.ADMINISTRATEUR))
@@ -34,10 +34,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _user(request: HttpRequest) -> Utilisateur:
-    return cast(Utilisateur, request.user)  # the views are behind roles_requis: always a signed-in user
-
-
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
 
@@ -55,7 +51,7 @@ def _filters(request: HttpRequest, default_generation: int) -> q.Filtres:
 
 
 def _organisme(request: HttpRequest, param: str = "organisme") -> Organisme:
-    visible = organismes_visibles(_user(request))
+    visible = organismes_visibles(utilisateur(request))
     wanted = request.GET.get(param)
     try:
         found = visible.get(pk=wanted) if wanted else visible.order_by("nom").first()
@@ -97,7 +93,7 @@ def _charts(rows: list[dict[str, Any]], selected: str, trend: dict[str, float | 
 
 
 def _landlord_context(request: HttpRequest, organisme: Organisme) -> dict[str, Any]:
-    user = _user(request)
+    user = utilisateur(request)
     publication = q.active_publication()
     convention = q.current_convention(conventions_visibles(user), organisme)
     f = _filters(request, convention.generation if convention else 2)
@@ -167,7 +163,7 @@ def bailleur_export(request: HttpRequest) -> HttpResponse:
 
 @roles_requis(ETAT, ADMINISTRATEUR)
 def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
-    visible = organismes_visibles(_user(request))
+    visible = organismes_visibles(utilisateur(request))
     organisme = visible.filter(pk=pk).first()
     if organisme is None:
         raise Http404("Organisme introuvable dans votre périmètre.")
@@ -182,13 +178,16 @@ def detail_bailleur(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _console_context(request: HttpRequest) -> dict[str, Any]:
     publication = q.active_publication()
-    conventions = conventions_visibles(_user(request))
+    user = utilisateur(request)
+    conventions = conventions_visibles(user)
     rows = q.console_rows(conventions, publication)
     return {
         "publication": publication,
         "conventions": rows,
         "en_retard": sum(r["en_retard"] for r in rows),
-        "territoire": _user(request).territoire_etat if _user(request).role == Role.ETAT else "France entière",
+        "territoire": utilisateur(request).territoire_etat
+        if utilisateur(request).role == Role.ETAT
+        else "France entière",
     }
 
 
@@ -229,7 +228,7 @@ def console_export(request: HttpRequest) -> HttpResponse:
 
 
 def _region(request: HttpRequest) -> str:
-    user = _user(request)
+    user = utilisateur(request)
     if user.role == Role.ETAT:
         return user.region or q.region_of(user.departement)
     known = q.regions_known()
@@ -278,7 +277,7 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         }
     return {
         "region": region,
-        "regions": q.regions_known() if _user(request).role == Role.ADMINISTRATEUR else [region],
+        "regions": q.regions_known() if utilisateur(request).role == Role.ADMINISTRATEUR else [region],
         "publication": publication,
         "filtres": f,
         "periodes": periods,
@@ -288,11 +287,11 @@ def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
         "indicateurs": codes,
         "indicateur": selected,
         "graphiques": charts,
-        "chiffres": q.region_figures(region, conventions_visibles(_user(request))),
+        "chiffres": q.region_figures(region, conventions_visibles(utilisateur(request))),
         "conventions": [
             c
             for c in q.console_rows(
-                conventions_visibles(_user(request)).filter(organisme__implantations__region=region).distinct(),
+                conventions_visibles(utilisateur(request)).filter(organisme__implantations__region=region).distinct(),
                 None,
             )
         ],

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from dsfr.forms import DsfrBaseForm
 
 from ..audit.journal import record
-from ..comptes.models import Organisme, Role, Utilisateur
+from ..comptes.models import Organisme, Role
 from ..comptes.perimetre import organismes_visibles
-from ..web.acces import roles_requis
+from ..web.acces import roles_requis, utilisateur
 from . import imports_web
 from .models import Televersement
 
@@ -50,30 +50,26 @@ class TeleversementForm(DsfrBaseForm):
         return fichier
 
 
-def _user(request: HttpRequest) -> Utilisateur:
-    return cast(Utilisateur, request.user)  # the views are behind roles_requis: always a signed-in user
-
-
 def _uploads(request: HttpRequest) -> Any:
-    return Televersement.objects.filter(organisme__in=organismes_visibles(_user(request)).values("pk"))
+    return Televersement.objects.filter(organisme__in=organismes_visibles(utilisateur(request)).values("pk"))
 
 
 @roles_requis(BAILLEUR)
 def imports(request: HttpRequest) -> HttpResponse:
-    organismes = organismes_visibles(_user(request)).order_by("nom")
+    organismes = organismes_visibles(utilisateur(request)).order_by("nom")
     form = TeleversementForm(request.POST or None, request.FILES or None, organismes=organismes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = Televersement.objects.create(
             organisme=data["organisme"],
-            auteur=_user(request),
+            auteur=utilisateur(request),
             nature=data["nature"],
             millesime=data["millesime"] if data["nature"] == "rpls" else None,
             fichier=data["fichier"],
             nom_fichier=data["fichier"].name[:255],
         )
         record(
-            _user(request),
+            utilisateur(request),
             "televersement",
             upload,
             organisme=upload.organisme,
