@@ -191,6 +191,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(data_dir(args.data_dir), args.logements, args.graine, serve=not args.sans_serveur, port=args.port)
 
 
+def cmd_referentiel_plafonds(args: argparse.Namespace) -> int:
+    from .loyers.plafonds import install_ceilings
+
+    target, ceilings = install_ceilings(Path(getattr(args, "from")), data_dir(args.data_dir))
+    years = sorted({d.year for values in ceilings.series.values() for d, _ in values})
+    console.print(f"[green]Plafonds de ressources chargés[/] ({years[0]}–{years[-1]}) : {target}")
+    return 0
+
+
+def cmd_sls(args: argparse.Namespace) -> int:
+    from .loyers.plafonds import workspace_ceilings
+    from .loyers.sls import SlsCase, as_dict, compute
+
+    ceilings = workspace_ceilings(data_dir(args.data_dir), Path(args.plafonds) if args.plafonds else None)
+    case = SlsCase(
+        surface=args.surface,
+        ressources=args.ressources,
+        categorie=args.categorie,
+        zone_plafonds=args.zone_plafonds,
+        zone_sls=args.zone_sls,
+        financement=args.financement,
+        annee=args.annee,
+        loyer=args.loyer,
+        qpv=args.qpv,
+        zrr=args.zrr,
+        exoneration_plh=args.exoneration_plh,
+        cdpr_modulee=args.cdpr_modulee,
+    )
+    result = compute(case, ceilings)
+    if args.format == "json":
+        print(json.dumps(as_dict(result), ensure_ascii=False, indent=2))
+        return 0
+    table = Table(title=f"Supplément de loyer de solidarité — {args.annee}", title_justify="left")
+    table.add_column("élément")
+    table.add_column("valeur", justify="right")
+    euros = lambda v: "—" if v is None else f"{v:,.2f} €".replace(",", "\u202f").replace(".", ",")  # noqa: E731
+    table.add_row(f"plafond de ressources {args.financement} (annuel)", euros(result.plafond))
+    table.add_row(
+        "dépassement du plafond",
+        "—" if result.depassement_pct is None else f"{result.depassement_pct:.2f} %".replace(".", ","),
+    )
+    table.add_row(
+        "CDPR" + (" (modulé)" if args.cdpr_modulee is not None else " (barème national)"),
+        "—" if result.cdpr is None else f"{result.cdpr:.2f}".replace(".", ","),
+    )
+    table.add_row("SLR (€/m²/mois)", "—" if result.slr is None else f"{result.slr:.2f}".replace(".", ","))
+    table.add_row("SLS avant plafonnement (mensuel)", euros(result.sls_avant_plafonnement))
+    table.add_row("SLS dû (mensuel)", euros(result.sls))
+    console.print(table)
+    if result.motif:
+        console.print(f"Motif : {result.motif}")
+    return 0
+
+
 def cmd_serveur(args: argparse.Namespace) -> int:
     from .web.serveur import prepare, serve
 
@@ -364,6 +418,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="dossier contenant communes_AAAA.csv, commune_epci_AAAA.csv, departements.json, regions.json",
     )
     cog.add_argument("--annee", type=int)
+    plafonds = refs.add_parser(
+        "plafonds", parents=[common], help="plafonds de ressources datés (fichier de paramètres OpenFisca)"
+    )
+    plafonds.set_defaults(handler=cmd_referentiel_plafonds)
+    plafonds.add_argument("--from", required=True, metavar="FICHIER", help="CSV parametre,date_effet,valeur")
+
+    p = add("sls", cmd_sls, "supplément de loyer de solidarité d'un ménage (barème national ou modulé)")
+    p.add_argument("--surface", type=float, required=True, metavar="M2", help="surface habitable (m²)")
+    p.add_argument("--ressources", type=float, required=True, metavar="EUROS", help="revenus fiscaux de référence N-2")
+    p.add_argument(
+        "--categorie", type=int, required=True, metavar="N", help="catégorie de ménage (1 à 6, plus au-delà)"
+    )
+    p.add_argument("--zone-plafonds", required=True, choices=["paris", "idf", "autres"])
+    p.add_argument("--zone-sls", type=int, required=True, choices=[1, 2, 3, 4])
+    p.add_argument("--financement", required=True, choices=["PLAI", "PLUS", "PLS", "PLI"])
+    p.add_argument("--annee", type=int, required=True, metavar="AAAA")
+    p.add_argument("--loyer", type=float, metavar="EUROS", help="loyer principal mensuel (plafonnement à 30 %%)")
+    p.add_argument("--qpv", action="store_true", help="logement en quartier prioritaire")
+    p.add_argument("--zrr", action="store_true", help="logement en zone de revitalisation rurale")
+    p.add_argument("--exoneration-plh", action="store_true", help="zone exonérée par le PLH")
+    p.add_argument("--cdpr-modulee", type=float, help="CDPR fixé par la CUS pour ce dépassement (modulation)")
+    p.add_argument("--plafonds", metavar="FICHIER", help="fichier de plafonds (défaut : celui du dossier de travail)")
+    p.add_argument("--format", choices=["texte", "json"], default="texte")
 
     p = add("etat-des-lieux", cmd_etat_des_lieux, "ventilations standard du parc (RPLS) par territoire")
     p.add_argument("--maille", action="append", required=True, choices=[*etat_des_lieux.MAILLES, "toutes"])
@@ -439,7 +516,14 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(args.rapport) if getattr(args, "rapport", None) else default
         print_report(rejected.report, rejected.report.write_csv(target))
         return EXIT_REJECTED
-    except (NoSnapshot, NoData, DeclarationError, ReferenceDataError, ExportError, ValueError) as error:
+    except (
+        NoSnapshot,
+        NoData,
+        DeclarationError,
+        ReferenceDataError,
+        ExportError,
+        ValueError,
+    ) as error:  # CeilingError too
         console.print(f"[red]Erreur[/] : {error}")
         return EXIT_USAGE
     except OSError as error:

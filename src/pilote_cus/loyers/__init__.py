@@ -1,0 +1,2 @@
+"""Rents and ceilings: resource ceilings as dated parameters, household category, SLS (national and CUS
+modulation)."""
