@@ -200,6 +200,48 @@ def cmd_referentiel_plafonds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classement(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
+    from .classement.fichiers import detail_rows, ensemble_rows, read_ensembles, read_overrides
+    from .classement.grille import load_grid, shipped_grid
+    from .classement.references import ReferenceData
+    from .classement.score import score
+
+    grid = load_grid(Path(args.grille)) if args.grille else shipped_grid()
+    references = ReferenceData()
+    for loader, path in (
+        (references.load_bpe, args.bpe),
+        (references.load_stops, args.arrets),
+        (references.load_qpv, args.qpv),
+    ):
+        if path:
+            loader(Path(path))
+    overrides = read_overrides(Path(args.forcages)) if args.forcages else []
+    scoring = score(read_ensembles(Path(args.ensembles)), grid, references, overrides)
+    ensembles, details = ensemble_rows(scoring), detail_rows(scoring)
+    metadata = {"grille": f"{grid.nom} (version {grid.version})", "produit par": f"pilote-cus {__version__}"}
+    if args.format == "xlsx":
+        target = Path(args.sortie or "classement.xlsx")
+        write_table(pa.Table.from_pylist(ensembles), "xlsx", target, "Classement", metadata)
+        write_table(
+            pa.Table.from_pylist(details),
+            "xlsx",
+            target.with_name(target.stem + "-detail.xlsx"),
+            "Détail des points",
+            metadata,
+        )
+        console.print(f"Classement de {len(ensembles)} ensembles : {target} (détail : {target.stem}-detail.xlsx)")
+        return 0
+    rows = details if args.detail else ensembles
+    written = write_table(
+        pa.Table.from_pylist(rows), args.format, Path(args.sortie) if args.sortie else None, "Classement", metadata
+    )
+    if written:
+        console.print(f"Classement de {len(ensembles)} ensembles : {written}")
+    return 0
+
+
 def cmd_sls(args: argparse.Namespace) -> int:
     from .loyers.plafonds import workspace_ceilings
     from .loyers.sls import SlsCase, as_dict, compute
@@ -423,6 +465,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plafonds.set_defaults(handler=cmd_referentiel_plafonds)
     plafonds.add_argument("--from", required=True, metavar="FICHIER", help="CSV parametre,date_effet,valeur")
+
+    p = add("classement", cmd_classement, "classement au service rendu : score expliqué et classe de chaque ensemble")
+    p.add_argument(
+        "--ensembles", required=True, metavar="FICHIER", help="CSV : id, commune, lat, lon, champs de la grille"
+    )
+    p.add_argument("--grille", metavar="FICHIER", help="grille TOML (défaut : la grille type livrée)")
+    p.add_argument(
+        "--bpe",
+        metavar="FICHIER",
+        help="base permanente des équipements (INSEE, https://www.insee.fr/fr/statistiques/3568638)",
+    )
+    p.add_argument("--arrets", metavar="FICHIER", help="stops.txt d'un GTFS (transport.data.gouv.fr)")
+    p.add_argument("--qpv", metavar="FICHIER", help="contours des QPV en GeoJSON (https://sig.ville.gouv.fr)")
+    p.add_argument("--forcages", metavar="FICHIER", help="CSV ensemble;classe;motif (le motif est obligatoire)")
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument("--detail", action="store_true", help="une ligne par ensemble et critère (csv, json)")
+    p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
 
     p = add("sls", cmd_sls, "supplément de loyer de solidarité d'un ménage (barème national ou modulé)")
     p.add_argument("--surface", type=float, required=True, metavar="M2", help="surface habitable (m²)")
