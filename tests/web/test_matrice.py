@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from pilote_cus.classement.models import VersionClassement
 from pilote_cus.conventions.models import Statut
 from pilote_cus.tableaux.models import Televersement
 
@@ -41,6 +42,8 @@ PAGE_ETAT = (ANON, 403, 403, 200, 200, 200, 403, 403, 200)
 BAILLEUR_VU_PAR_L_ETAT = (ANON, 403, 403, 200, 200, 404, 403, 403, 200)
 POST_SEULEMENT = (405,) * 9  # the method is checked before the session
 ADMINISTRATION = (ANON, ANON, ANON, ANON, ANON, ANON, ANON, ANON, 200)
+CLASSEMENT = (ANON, 200, 200, 200, 200, 200, 403, 200, 200)  # each reads its own (possibly empty) list
+CLASSEMENT_DU_BAILLEUR = (ANON, 200, 404, 200, 200, 404, 403, 200, 200)  # the shared version of the first one
 
 
 Args = Callable[[Monde, Televersement], list[object]]
@@ -78,10 +81,22 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "tableaux:consolidation": (lambda m, t: [], "", PAGE_ETAT),
     "tableaux:consolidation_export": (lambda m, t: [], "?format=csv", PAGE_ETAT),
     "tableaux:detail_bailleur": (lambda m, t: [m.organisme.pk], "?departement=69", BAILLEUR_VU_PAR_L_ETAT),
+    "classement:liste": (lambda m, t: [], "", CLASSEMENT),
+    "classement:creer": (lambda m, t: [], "", PAGE_BAILLEUR),
+    "classement:detail": (lambda m, t: [_version_classement(m)], "", CLASSEMENT_DU_BAILLEUR),
+    "classement:export": (lambda m, t: [_version_classement(m)], "?format=xlsx", CLASSEMENT_DU_BAILLEUR),
+    "classement:partager": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
+    "classement:adopter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
+    "classement:commenter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
 }
 EN_REDACTION = {"conventions:section", "conventions:objectifs_televerser"}
 # Django's administration is reached under its own namespace; its index stands for it
 ADMIN_INDEX = "admin:index"
+
+
+def _version_classement(m: Monde) -> int:
+    """The version of the first landlord's classement created by the `classement` fixture."""
+    return VersionClassement.objects.get(organisme=m.organisme).pk
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -115,6 +130,12 @@ def televersement(monde: Monde, settings, tmp_path: Path) -> Televersement:
     return upload
 
 
+@pytest.fixture
+def classement(monde: Monde) -> object:
+    """A version of the first landlord's classement, shared with its associations."""
+    return usines.version_classement(monde.organisme, monde.bailleur, "partagee")
+
+
 def _client(monde: Monde, compte: str) -> Client:
     client = Client()
     if compte != "anonyme":
@@ -123,7 +144,9 @@ def _client(monde: Monde, compte: str) -> Client:
 
 
 @pytest.mark.parametrize("nom", sorted(MATRICE))
-def test_matrice_des_droits(monde: Monde, televersement: Televersement, settings, tmp_path: Path, nom: str) -> None:
+def test_matrice_des_droits(
+    monde: Monde, televersement: Televersement, classement: object, settings, tmp_path: Path, nom: str
+) -> None:
     settings.DATA_DIR = tmp_path  # an empty warehouse: pages must still answer
     monde.convention.statut = Statut.SUIVI  # every tab of the convention is open at this step
     monde.convention.save()

@@ -187,3 +187,44 @@ def racine_statique() -> None:
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+def version_classement(o: Organisme, auteur: Utilisateur, statut: str = "partagee", numero: int = 1) -> object:
+    """A computed version of the classement (two ensembles, one criterion), without reference data."""
+    from pilote_cus.classement.models import VersionClassement
+
+    critere = {"nom": "ascenseur", "libelle": "Ascenseur", "source": "bailleur"}
+
+    def ensemble(ident: str, points: float, classe: str) -> dict[str, object]:
+        detail = {
+            "nom": "ascenseur",
+            "libelle": "Ascenseur",
+            "valeur": points,
+            "points": points,
+            "poids": 1.0,
+            "points_ponderes": points,
+            "explication": f"ascenseur : {'oui' if points else 'non'} → {int(points)} point",
+        }
+        return {
+            "id": ident,
+            "total": points,
+            "classe_proposee": classe,
+            "classe_retenue": classe,
+            "motif_forcage": "",
+            "criteres": [detail],
+        }
+
+    return VersionClassement.objects.create(
+        organisme=o,
+        numero=numero,
+        grille_toml="",
+        grille_version="essai.1",
+        grille_nom="Grille d'essai",
+        resultats={
+            "criteres": [critere],
+            "classes": [{"nom": "B", "libelle": "B", "score_min": 0}, {"nom": "A", "libelle": "A", "score_min": 1}],
+            "ensembles": [ensemble("E1", 1.0, "A"), ensemble("E2", 0.0, "B")],
+        },
+        statut=statut,
+        cree_par=auteur,
+    )

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "pilote_cus.comptes",
     "pilote_cus.audit",
     "pilote_cus.conventions",
+    "pilote_cus.classement",
     "pilote_cus.tableaux",
     "pilote_cus.web",
 ]
@@ -130,6 +131,16 @@ WHITENOISE_AUTOREFRESH = False
 MEDIA_ROOT = DATA_DIR / "televersements"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# reference files of the classement au service rendu (the product ships none): source → path
+CUS_REFERENTIELS_CLASSEMENT = {
+    source: chemin
+    for source, chemin in (
+        ("bpe", os.environ.get("CUS_REFERENTIEL_BPE", "")),
+        ("arrets", os.environ.get("CUS_REFERENTIEL_ARRETS", "")),
+        ("qpv", os.environ.get("CUS_REFERENTIEL_QPV", "")),
+    )
+    if chemin
+}
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("journal/", views.journal, name="journal"),
     path("conventions/", include("pilote_cus.conventions.urls")),
     path("tableaux/", include("pilote_cus.tableaux.urls")),
+    path("classement/", include("pilote_cus.classement.urls")),
     path("administration/", admin.site.urls),
 ]
 handler403 = "pilote_cus.web.views.interdit"

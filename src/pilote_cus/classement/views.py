@@ -1,0 +1,256 @@
+"""Pages of the concertation of the classement au service rendu."""
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ..comptes import perimetre
+from ..comptes.models import Role, Utilisateur
+from ..exports import write_table
+from ..web.acces import htmx, roles_requis, utilisateur
+from . import concertation
+from .forms import CommentaireForm, CreationForm
+from .models import CommentaireClassement, StatutVersion, VersionClassement
+
+BAILLEUR, ETAT, ASSOCIATION, ADMINISTRATEUR = (
+    str(r) for r in (Role.BAILLEUR, Role.ETAT, Role.ASSOCIATION, Role.ADMINISTRATEUR)
+)
+LECTEURS = (BAILLEUR, ETAT, ASSOCIATION, ADMINISTRATEUR)
+PARTAGEES = (StatutVersion.PARTAGEE, StatutVersion.ADOPTEE, StatutVersion.REMPLACEE)
+COLONNES_EXPORT = (
+    "ensemble",
+    "total",
+    "classe_proposee",
+    "classe_retenue",
+    "motif_forcage",
+    "critere",
+    "libelle",
+    "valeur",
+    "points",
+    "poids",
+    "points_ponderes",
+    "explication",
+)
+NOMBRES = {"total", "valeur", "points", "poids", "points_ponderes"}
+
+
+def versions_visibles(user: Utilisateur) -> QuerySet[VersionClassement]:
+    """Landlord: its versions; association: its landlord's shared ones; État and admin: their perimeter."""
+    base = VersionClassement.objects.select_related("organisme", "cree_par")
+    if user.role == Role.BAILLEUR:
+        return base.filter(organisme__in=user.organismes.all())
+    if user.role == Role.ASSOCIATION:
+        return base.filter(organisme__in=perimetre.organismes_visibles(user), statut__in=PARTAGEES)
+    if user.role in (Role.ETAT, Role.ADMINISTRATEUR):
+        return base.filter(organisme__in=perimetre.organismes_visibles(user))
+    return base.none()
+
+
+def version_ou_404(request: HttpRequest, pk: Any) -> VersionClassement:
+    try:
+        return versions_visibles(utilisateur(request)).get(pk=pk)
+    except (VersionClassement.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Version du classement introuvable dans votre périmètre.") from exc
+
+
+@roles_requis(*LECTEURS)
+def liste(request: HttpRequest) -> HttpResponse:
+    return render(request, "classement/liste.html", {"versions": versions_visibles(utilisateur(request))})
+
+
+@roles_requis(BAILLEUR)
+def creer(request: HttpRequest) -> HttpResponse:
+    user = utilisateur(request)
+    form = CreationForm(request.POST or None, request.FILES or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            version = concertation.creer_version(
+                user, data["organisme"], data["grille"].read(), data["ensembles"].read()
+            )
+        except concertation.ConcertationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Version {version.numero} du classement calculée (projet).")
+            return redirect("classement:detail", version.pk)
+    return render(request, "classement/creer.html", {"form": form})
+
+
+def _fil(version: VersionClassement, ensemble: str) -> list[dict[str, Any]]:
+    """The threads of one ensemble: the general one, then one per criterion, each comment with its answers."""
+    commentaires = list(version.commentaires.filter(ensemble=ensemble).select_related("auteur"))
+    racines = [c for c in commentaires if c.reponse_a_id is None]
+    reponses: dict[int, list[CommentaireClassement]] = {}
+    for c in commentaires:
+        if c.reponse_a_id is not None:
+            reponses.setdefault(c.reponse_a_id, []).append(c)
+    sujets = [{"nom": "", "libelle": "L'ensemble en général"}, *version.criteres]
+    return [
+        {
+            "nom": s["nom"],
+            "libelle": s["libelle"],
+            "commentaires": [{"c": c, "reponses": reponses.get(c.pk, [])} for c in racines if c.critere == s["nom"]],
+        }
+        for s in sujets
+    ]
+
+
+def _contexte_fil(
+    request: HttpRequest, version: VersionClassement, ensemble: str, form: CommentaireForm | None = None
+) -> dict[str, Any]:
+    user = utilisateur(request)
+    ouvert = version.statut == StatutVersion.PARTAGEE
+    peut_commenter = ouvert and user.role == Role.ASSOCIATION
+    if form is None and peut_commenter:
+        form = CommentaireForm(initial={"ensemble": ensemble}, criteres=version.criteres)
+    return {
+        "version": version,
+        "ensemble_id": ensemble,
+        "fil": _fil(version, ensemble),
+        "form": form if peut_commenter else None,
+        "peut_repondre": ouvert and user.role == Role.BAILLEUR,
+    }
+
+
+@roles_requis(*LECTEURS)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_ou_404(request, pk)
+    user = utilisateur(request)
+    ensembles = version.ensembles
+    choisi = version.ensemble(request.GET.get("ensemble", "")) or (ensembles[0] if ensembles else None)
+    context: dict[str, Any] = {
+        "version": version,
+        "ensembles": ensembles,
+        "choisi": choisi,
+        "classes": version.resultats.get("classes", []),
+        "est_bailleur": user.role == Role.BAILLEUR,
+        "nb_commentaires": version.commentaires.count(),
+    }
+    if choisi is not None:
+        context |= _contexte_fil(request, version, choisi["id"])
+    return render(request, "classement/detail.html", context)
+
+
+@require_POST
+@roles_requis(BAILLEUR)
+def partager(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_ou_404(request, pk)
+    try:
+        concertation.partager(utilisateur(request), version)
+        messages.success(request, f"Version {version.numero} partagée avec les associations de locataires.")
+    except concertation.ConcertationError as error:
+        messages.error(request, str(error))
+    return redirect("classement:detail", version.pk)
+
+
+@require_POST
+@roles_requis(BAILLEUR)
+def adopter(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_ou_404(request, pk)
+    try:
+        concertation.adopter(utilisateur(request), version)
+        messages.success(request, f"Version {version.numero} adoptée.")
+    except concertation.ConcertationError as error:
+        messages.error(request, str(error))
+    return redirect("classement:detail", version.pk)
+
+
+@require_POST
+@roles_requis(BAILLEUR, ASSOCIATION)
+def commenter(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_ou_404(request, pk)
+    user = utilisateur(request)
+    reponse_a = None
+    if user.role == Role.BAILLEUR:
+        try:
+            reponse_a = version.commentaires.get(pk=request.POST.get("reponse_a", ""), reponse_a__isnull=True)
+        except (CommentaireClassement.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404("Commentaire introuvable dans cette version.") from exc
+        ensemble, critere, texte = reponse_a.ensemble, reponse_a.critere, request.POST.get("texte", "")
+        form = None
+    else:
+        form = CommentaireForm(request.POST, criteres=version.criteres)
+        if not form.is_valid():
+            ensemble = request.POST.get("ensemble", "")
+            if version.ensemble(ensemble) is None:
+                raise Http404("Ensemble introuvable dans cette version.")
+            return _reponse_fil(request, version, ensemble, form, status=400)
+        ensemble, critere, texte = (form.cleaned_data[k] for k in ("ensemble", "critere", "texte"))
+    if version.ensemble(ensemble) is None:
+        raise Http404("Ensemble introuvable dans cette version.")
+    try:
+        concertation.commenter(user, version, ensemble, critere, texte, reponse_a)
+    except concertation.ConcertationError as error:
+        if user.role == Role.ASSOCIATION and version.statut == StatutVersion.PARTAGEE and form is not None:
+            form.add_error(None, str(error))
+            return _reponse_fil(request, version, ensemble, form, status=400)
+        raise PermissionDenied(str(error)) from None
+    return _reponse_fil(request, version, ensemble, None)
+
+
+def _reponse_fil(
+    request: HttpRequest, version: VersionClassement, ensemble: str, form: CommentaireForm | None, status: int = 200
+) -> HttpResponse:
+    if htmx(request):
+        return render(request, "classement/_fil.html", _contexte_fil(request, version, ensemble, form), status=status)
+    if status != 200:
+        messages.error(
+            request, "Commentaire refusé : " + " ".join(str(e) for e in (form.errors.values() if form else []))
+        )
+    return redirect(reverse("classement:detail", args=[version.pk]) + f"?ensemble={ensemble}#fil-ensemble")
+
+
+@roles_requis(*LECTEURS)
+def export(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_ou_404(request, pk)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Format d'export inconnu (csv ou xlsx).")
+    rows = [
+        {
+            "ensemble": e["id"],
+            "total": e["total"],
+            "classe_proposee": e["classe_proposee"],
+            "classe_retenue": e["classe_retenue"],
+            "motif_forcage": e["motif_forcage"],
+            "critere": c["nom"],
+            "libelle": c["libelle"],
+            "valeur": c["valeur"],
+            "points": c["points"],
+            "poids": c["poids"],
+            "points_ponderes": c["points_ponderes"],
+            "explication": c["explication"],
+        }
+        for e in version.ensembles
+        for c in e["criteres"]
+    ]
+    schema = pa.schema([(c, pa.float64() if c in NOMBRES else pa.string()) for c in COLONNES_EXPORT])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    nom = f"classement-{version.organisme.code}-v{version.numero}"
+    metadata = {
+        "source": "Pilote CUS — classement au service rendu",
+        "organisme": version.organisme.nom,
+        "version": str(version.numero),
+        "statut": version.get_statut_display(),
+        "grille": f"{version.grille_nom} (version {version.grille_version})",
+    }
+    with tempfile.TemporaryDirectory() as dossier:
+        chemin = Path(dossier) / f"{nom}.{fmt}"
+        write_table(table, fmt, chemin, "classement", metadata)
+        contenu = chemin.read_bytes()
+    types = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    response = HttpResponse(contenu, content_type=types[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{nom}.{fmt}"'
+    return response
