@@ -15,7 +15,7 @@ REFERENCES = [
     "--arrets", str(DATA / "transport" / "stops.txt"),
     "--qpv", str(DATA / "qpv" / "qp.geojson"),
 ]  # fmt: skip
-ENSEMBLES = """id;commune;lat;lon;ascenseur;etiquette_dpe;taux_vacance;etat_parties_communes
+ENSEMBLES = """ensemble;depcom;lat;lon;ascenseur;etiquette_dpe;taux_vacance;etat_parties_communes
 bellecour;69382;45.758;4.8325;oui;C;1;3
 affoux;69001;45.845;4.413;non;F;6;1
 """

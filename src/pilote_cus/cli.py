@@ -217,8 +217,9 @@ def cmd_classement(args: argparse.Namespace) -> int:
     ):
         if path:
             loader(Path(path))
-    overrides = read_overrides(Path(args.forcages)) if args.forcages else []
-    scoring = score(read_ensembles(Path(args.ensembles)), grid, references, overrides)
+    ensembles_rows, inline = read_ensembles(Path(args.ensembles))
+    overrides = inline + (read_overrides(Path(args.forcages)) if args.forcages else [])
+    scoring = score(ensembles_rows, grid, references, overrides)
     ensembles, details = ensemble_rows(scoring), detail_rows(scoring)
     metadata = {"grille": f"{grid.nom} (version {grid.version})", "produit par": f"pilote-cus {__version__}"}
     if args.format == "xlsx":
@@ -468,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("classement", cmd_classement, "classement au service rendu : score expliqué et classe de chaque ensemble")
     p.add_argument(
-        "--ensembles", required=True, metavar="FICHIER", help="CSV : id, commune, lat, lon, champs de la grille"
+        "--ensembles", required=True, metavar="FICHIER", help="CSV : ensemble, depcom, lat, lon, champs de la grille"
     )
     p.add_argument("--grille", metavar="FICHIER", help="grille TOML (défaut : la grille type livrée)")
     p.add_argument(

@@ -1,8 +1,6 @@
 """Business functions of the concertation: compute a version, share it, adopt it, comment it. Each change is
 traced in the journal inside its transaction; every refusal is a French `ConcertationError`."""
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ from django.db.models import Max
 
 from ..audit.journal import record
 from ..comptes.models import Organisme, Role, Utilisateur
+from .fichiers import parse_ensembles
 from .grille import Grid, GrilleError, parse_grid
 from .models import CommentaireClassement, StatutVersion, VersionClassement
 from .references import ReferenceData, ReferenceError
@@ -20,8 +19,6 @@ from .score import ClassementError, Override, Scoring, score
 SOURCES_REFERENCE = ("bpe", "arrets", "qpv")
 CHARGEURS = {"bpe": "load_bpe", "arrets": "load_stops", "qpv": "load_qpv"}
 LIBELLES_SOURCES = {"bpe": "BPE", "arrets": "arrêts GTFS", "qpv": "QPV"}
-COLONNES_RENOMMEES = {"ensemble": "id", "depcom": "commune"}
-FORCAGE_CLASSE, FORCAGE_MOTIF = "classe_forcee", "motif_forcage"
 
 
 class ConcertationError(ValueError):
@@ -40,37 +37,10 @@ def lire_grille(texte: bytes) -> tuple[Grid, str]:
 
 
 def lire_ensembles(texte: bytes) -> tuple[list[dict[str, Any]], list[Override]]:
-    """Rows of the ensembles CSV (`;` or `,`): ensemble, depcom, lat, lon, then the fields the grid uses."""
     try:
-        contenu = texte.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConcertationError("Ensembles : fichier illisible (encodage UTF-8 attendu).") from None
-    premiere = contenu.splitlines()[0] if contenu.strip() else ""
-    lecteur = csv.DictReader(io.StringIO(contenu), delimiter=";" if premiere.count(";") >= premiere.count(",") else ",")
-    colonnes = [c.strip().lower() for c in lecteur.fieldnames or []]
-    manquantes = [c for c in ("ensemble", "depcom") if c not in colonnes]
-    if manquantes:
-        raise ConcertationError(
-            f"Ensembles : colonne(s) absente(s) : {', '.join(manquantes)} "
-            "(colonnes attendues : ensemble, depcom, lat, lon, puis les champs de la grille)."
-        )
-    lignes: list[dict[str, Any]] = []
-    forcages: list[Override] = []
-    for numero, brute in enumerate(lecteur, start=2):
-        ligne = {
-            COLONNES_RENOMMEES.get(k.strip().lower(), k.strip().lower()): (v or "").strip()
-            for k, v in brute.items()
-            if k
-        }
-        classe, motif = ligne.pop(FORCAGE_CLASSE, ""), ligne.pop(FORCAGE_MOTIF, "")
-        if classe:
-            forcages.append(Override(str(ligne.get("id", "")), classe, motif))
-        elif motif:
-            raise ConcertationError(f"Ensembles : ligne {numero} : motif de forçage sans classe forcée.")
-        lignes.append(ligne)
-    if not lignes:
-        raise ConcertationError("Ensembles : aucun ensemble dans le fichier.")
-    return lignes, forcages
+        return parse_ensembles(texte, "Ensembles")
+    except ClassementError as error:
+        raise ConcertationError(str(error)) from None
 
 
 def references_pour(grille: Grid) -> ReferenceData:
