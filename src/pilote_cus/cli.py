@@ -14,6 +14,7 @@ from rich.table import Table
 from . import __version__
 from .cli_fr import install as install_french
 from .cli_indicateurs import add_commands as add_indicator_commands
+from .cli_rapports import add_commands as add_report_commands
 from .config import data_dir
 from .declarations import DeclarationError
 from .entrepot.entrepot import NoSnapshot, Warehouse
@@ -509,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", help="fichier de sortie (défaut : sortie standard pour csv et json)")
 
     add_indicator_commands(add, common)
+    add_report_commands(add, common)
 
     p = add("serveur", cmd_serveur, "lance l'application web (met d'abord à jour la base de l'application)")
     p.add_argument("--port", type=int, default=8000)

@@ -1,0 +1,1 @@
+"""Documents: the convention, the yearly follow-up, the evaluations and the regional synthesis (issue 6)."""

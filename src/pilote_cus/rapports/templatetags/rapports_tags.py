@@ -1,0 +1,53 @@
+"""Template filters of the documents: French numbers, percentages, euros and typography."""
+
+import re
+from decimal import Decimal
+
+from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from ...graphiques import nombre
+
+register = template.Library()
+
+NNBSP = "\u202f"  # espace fine insécable
+NBSP = "\u00a0"
+
+
+@register.filter
+def fr(value: float | int | Decimal | None, decimals: int = 1) -> str:
+    """12 345,6 ; « — » when missing."""
+    return nombre(None if value is None else float(value), decimals)
+
+
+@register.filter
+def entier(value: float | int | Decimal | None) -> str:
+    return nombre(None if value is None else float(round(value)), 0)
+
+
+@register.filter
+def euros(value: float | int | Decimal | None, decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{nombre(float(value), decimals)}{NBSP}€"
+
+
+@register.filter
+def pct(value: float | int | Decimal | None, decimals: int = 1) -> str:
+    """A value already expressed in percent: 12,5 %."""
+    if value is None:
+        return "—"
+    return f"{nombre(float(value), decimals)}{NNBSP}%"
+
+
+@register.filter(needs_autoescape=True)
+def typo(text: object, autoescape: bool = True) -> SafeString:
+    """French typography on free text: thin no-break space before ; : ! ? and inside « », paragraphs kept."""
+    escaped = str(conditional_escape(text) if autoescape else text)
+    escaped = re.sub(r"\s*([;!?])", NNBSP + r"\1", escaped)
+    escaped = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", escaped)
+    escaped = re.sub(r"«\s*", "«" + NNBSP, escaped)
+    escaped = re.sub(r"\s*»", NNBSP + "»", escaped)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
+    return mark_safe("".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs))
