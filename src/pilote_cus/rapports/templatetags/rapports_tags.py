@@ -44,7 +44,7 @@ def pct(value: float | int | Decimal | None, decimals: int = 1) -> str:
 @register.filter(needs_autoescape=True)
 def typo(text: object, autoescape: bool = True) -> SafeString:
     """French typography on free text: thin no-break space before ; : ! ? and inside « », paragraphs kept."""
-    escaped = str(conditional_escape(text) if autoescape else text)
+    escaped = str(conditional_escape(str(text)) if autoescape else text)
     escaped = re.sub(r"\s*([;!?])", NNBSP + r"\1", escaped)
     escaped = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", escaped)
     escaped = re.sub(r"«\s*", "«" + NNBSP, escaped)
