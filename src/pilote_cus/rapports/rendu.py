@@ -65,3 +65,22 @@ def html_to_pdf(html: str) -> bytes:
         out, pdf_variant="pdf/ua-1", pdf_identifier=identifier, uncompressed_pdf=False
     )
     return out.getvalue()
+
+
+def document_html(document: Any) -> str:
+    """A `modele.Document` as a standalone HTML page."""
+    return render_html(
+        "rapports/document.html",
+        {
+            "document": document,
+            "titre": document.titre,
+            "auteur": document.auteur,
+            "pied": f"{document.titre} — {document.sous_titre}",
+            "date_document": document.date,
+            "sommaire": document.sommaire(),
+        },
+    )
+
+
+def document_pdf(document: Any) -> bytes:
+    return html_to_pdf(document_html(document))

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "pilote_cus.conventions",
     "pilote_cus.classement",
     "pilote_cus.tableaux",
+    "pilote_cus.loyers",
     "pilote_cus.rapports",
     "pilote_cus.web",
 ]

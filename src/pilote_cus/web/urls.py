@@ -16,6 +16,8 @@ urlpatterns = [
     path("conventions/", include("pilote_cus.conventions.urls")),
     path("tableaux/", include("pilote_cus.tableaux.urls")),
     path("classement/", include("pilote_cus.classement.urls")),
+    path("loyers/", include("pilote_cus.loyers.urls")),
+    path("documents/", include("pilote_cus.rapports.urls")),
     path("administration/", admin.site.urls),
 ]
 handler403 = "pilote_cus.web.views.interdit"

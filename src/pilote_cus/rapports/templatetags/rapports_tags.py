@@ -51,3 +51,39 @@ def typo(text: object, autoescape: bool = True) -> SafeString:
     escaped = re.sub(r"\s*»", NNBSP + "»", escaped)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
     return mark_safe("".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs))
+
+
+@register.filter
+def nature_bloc(bloc: object) -> str:
+    return type(bloc).__name__
+
+
+@register.filter
+def alignement(tableau: object, index: int) -> str:
+    aligns = getattr(tableau, "alignements", [])
+    return str(aligns[index]) if index < len(aligns) else "texte"
+
+
+@register.filter
+def classe_ligne(tableau: object, index: int) -> str:
+    classes = getattr(tableau, "classes", [])
+    return str(classes[index]) if index < len(classes) else ""
+
+
+@register.filter
+def cellule(value: object) -> str:
+    """A table cell: numbers the French way, None as « — », text as is."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int | float | Decimal):
+        return nombre(float(value), 0 if isinstance(value, int) else 1)
+    return str(value)
+
+
+@register.filter
+def css_chaine(text: object) -> SafeString:
+    """Text inside a CSS string (page margin boxes): backslashes, quotes, line breaks and < escaped for CSS
+    (not HTML: a <style> element's content is raw text, so `</style>` is neutralised by escaping <)."""
+    return mark_safe(str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c "))
