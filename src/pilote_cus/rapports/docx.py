@@ -371,7 +371,7 @@ def _core(word: Any, doc: Document) -> None:
     props.author = doc.auteur
     props.last_modified_by = doc.auteur
     props.language = "fr-FR"
-    props.comments = doc.provenance
+    props.comments = doc.provenance[:255]  # the core properties are limited to 255 characters
     props.created = when
     props.modified = when
     props.last_printed = when
