@@ -10,11 +10,13 @@ from django.db.models import Max
 
 from ..audit.journal import record
 from ..comptes.models import Organisme, Role, Utilisateur
+from ..entrepot.entrepot import Warehouse
+from .ensembles import EnsemblesError, ensembles_entrepot
 from .fichiers import parse_ensembles
-from .grille import Grid, GrilleError, parse_grid
+from .grille import Criterion, Grid, GrilleError, parse_grid
 from .models import CommentaireClassement, StatutVersion, VersionClassement
 from .references import ReferenceData, ReferenceError
-from .score import ClassementError, Override, Scoring, score
+from .score import ClassementError, Override, Scoring, criterion_score, entered_value, score
 
 SOURCES_REFERENCE = ("bpe", "arrets", "qpv")
 CHARGEURS = {"bpe": "load_bpe", "arrets": "load_stops", "qpv": "load_qpv"}
@@ -62,7 +64,10 @@ def references_pour(grille: Grid) -> ReferenceData:
     return references
 
 
-def resultats(grille: Grid, scoring: Scoring) -> dict[str, Any]:
+DESCRIPTION = ("nom", "commune", "lat", "lon", "logements")  # what the map and the tables show of an ensemble
+
+
+def resultats(grille: Grid, scoring: Scoring, lignes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     details: dict[str, list[dict[str, Any]]] = {}
     for d in scoring.details:
         details.setdefault(d.ensemble_id, []).append(
@@ -76,12 +81,14 @@ def resultats(grille: Grid, scoring: Scoring) -> dict[str, Any]:
                 "explication": d.explanation,
             }
         )
+    decrits = {str(r.get("id")): r for r in lignes or []}
     return {
         "criteres": [{"nom": c.nom, "libelle": c.libelle, "source": c.source} for c in grille.criteres],
         "classes": [{"nom": c.nom, "libelle": c.libelle, "score_min": c.score_min} for c in grille.classes],
         "ensembles": [
             {
                 "id": e.ensemble_id,
+                **_description(decrits.get(e.ensemble_id, {})),
                 "total": e.total,
                 "classe_proposee": e.proposed_class,
                 "classe_retenue": e.retained_class,
@@ -93,12 +100,57 @@ def resultats(grille: Grid, scoring: Scoring) -> dict[str, Any]:
     }
 
 
+def _description(ligne: dict[str, Any]) -> dict[str, Any]:
+    description: dict[str, Any] = {"nom": str(ligne.get("nom") or "")}
+    if ligne.get("commune") not in (None, ""):
+        description["commune"] = str(ligne["commune"])
+    for cle, genre in (("lat", float), ("lon", float), ("logements", int)):
+        try:
+            description[cle] = genre(ligne[cle]) if ligne.get(cle) not in (None, "") else None
+        except (TypeError, ValueError):
+            description[cle] = None
+    return description
+
+
 def creer_version(
     user: Utilisateur, organisme: Organisme, grille_brute: bytes, ensembles_bruts: bytes
 ) -> VersionClassement:
-    """Compute the classement and save it as a new draft version; on any error nothing is saved."""
+    """Compute the classement of the ensembles of a CSV file as a new draft version; on error nothing is saved."""
     grille, toml = lire_grille(grille_brute)
     lignes, forcages = lire_ensembles(ensembles_bruts)
+    return _calculer(user, organisme, grille, toml, lignes, forcages, {"type": "csv"})
+
+
+def creer_version_entrepot(
+    user: Utilisateur, organisme: Organisme, grille_brute: bytes, warehouse: Warehouse
+) -> VersionClassement:
+    """Compute the classement of the landlord's ensembles of the current RPLS snapshot (no forced class)."""
+    grille, toml = lire_grille(grille_brute)
+    try:
+        lus = ensembles_entrepot(warehouse, organisme.code)
+    except EnsemblesError as error:
+        raise ConcertationError(str(error)) from None
+    localises = {c.source for c in grille.criteres} & {"arrets", "qpv"}
+    if localises and lus.sans_coordonnees:
+        exemples = ", ".join(lus.sans_coordonnees[:5])
+        raise ConcertationError(
+            f"{len(lus.sans_coordonnees)} ensemble(s) de l'instantané RPLS {lus.snapshot_id} sans coordonnées "
+            f"utilisables (WGS84 ou Lambert-93) : {exemples}. La grille en a besoin (source(s) "
+            f"{', '.join(sorted(localises))}) : téléversez un fichier CSV des ensembles avec lat et lon."
+        )
+    origine = {"type": "entrepot", "instantane": lus.snapshot_id, "millesime": lus.vintage}
+    return _calculer(user, organisme, grille, toml, lus.rows, [], origine)
+
+
+def _calculer(
+    user: Utilisateur,
+    organisme: Organisme,
+    grille: Grid,
+    toml: str,
+    lignes: list[dict[str, Any]],
+    forcages: list[Override],
+    origine: dict[str, Any],
+) -> VersionClassement:
     references = references_pour(grille)
     try:
         scoring = score(lignes, grille, references, forcages)
@@ -114,7 +166,7 @@ def creer_version(
             grille_toml=toml,
             grille_version=grille.version,
             grille_nom=grille.nom,
-            resultats=resultats(grille, scoring),
+            resultats=resultats(grille, scoring, lignes) | {"origine": origine},
             cree_par=user,
         )
         record(
@@ -122,7 +174,12 @@ def creer_version(
             "classement.creer",
             version,
             organisme=organisme,
-            apres={"numero": version.numero, "grille": grille.version, "ensembles": len(scoring.ensembles)},
+            apres={
+                "numero": version.numero,
+                "grille": grille.version,
+                "ensembles": len(scoring.ensembles),
+                "origine": origine,
+            },
         )
     return version
 
@@ -203,3 +260,108 @@ def commenter(
             apres={"version": version.numero, "ensemble": ensemble, "critere": critere, "texte": commentaire.texte},
         )
     return commentaire
+
+
+class SaisieError(ConcertationError):
+    """Hand-entered values refused: criterion name → French message."""
+
+    def __init__(self, erreurs: dict[str, str]) -> None:
+        self.erreurs = erreurs
+        super().__init__("Valeurs refusées : " + " ; ".join(erreurs.values()))
+
+
+def _grille_de(version: VersionClassement) -> Grid | None:
+    if not version.grille_toml:
+        return None
+    try:
+        return parse_grid(version.grille_toml, f"grille de la version {version.numero}")
+    except GrilleError as error:
+        raise ConcertationError(str(error)) from None
+
+
+def criteres_saisis(version: VersionClassement) -> list[Criterion]:
+    """The criteria of the version's grid that are entered by hand."""
+    grille = _grille_de(version)
+    return [c for c in grille.criteres if c.source == "saisie"] if grille else []
+
+
+def refus_modification(version: VersionClassement) -> str | None:
+    if version.statut == StatutVersion.PROJET:
+        return None
+    return (
+        f"La version {version.numero} est « {version.get_statut_display()} » : ses valeurs ne peuvent plus être "
+        "modifiées. Calculez une nouvelle version pour changer les critères saisis."
+    )
+
+
+def saisir(
+    user: Utilisateur, version: VersionClassement, ensemble_id: str, valeurs: dict[str, Any]
+) -> VersionClassement:
+    """Enter the hand-entered criteria of one ensemble of a draft version (criterion name → value, empty for
+    « non renseigné »), then recompute its score and proposed class; a forced class is kept. Traced."""
+    refus = refus_modification(version)
+    if refus:
+        raise ConcertationError(refus)
+    if version.ensemble(ensemble_id) is None:
+        raise ConcertationError(f"Ensemble « {ensemble_id} » absent de cette version.")
+    grille = _grille_de(version)
+    criteres = [c for c in grille.criteres if c.source == "saisie"] if grille else []
+    if grille is None or not criteres:
+        raise ConcertationError("La grille de cette version ne déclare aucun critère saisi à la main.")
+    nouveaux: dict[str, dict[str, Any]] = {}
+    erreurs: dict[str, str] = {}
+    for critere in criteres:
+        try:
+            valeur, texte = entered_value(critere, valeurs.get(critere.nom))
+        except ValueError as error:
+            erreurs[critere.nom] = f"{critere.libelle} : {error}."
+            continue
+        d = criterion_score(ensemble_id, critere, valeur, texte)
+        nouveaux[critere.nom] = {
+            "nom": d.criterion,
+            "libelle": d.label,
+            "valeur": d.raw_value,
+            "points": d.points,
+            "poids": d.weight,
+            "points_ponderes": d.weighted_points,
+            "explication": d.explanation,
+        }
+    if erreurs:
+        raise SaisieError(erreurs)
+    with transaction.atomic():
+        version = VersionClassement.objects.select_for_update().get(pk=version.pk)
+        refus = refus_modification(version)
+        if refus:
+            raise ConcertationError(refus)
+        contenu = version.resultats
+        ensemble = next(e for e in contenu["ensembles"] if e["id"] == ensemble_id)
+        avant = _etat_saisi(ensemble, nouveaux)
+        ensemble["criteres"] = [nouveaux.get(c["nom"], c) for c in ensemble["criteres"]]
+        ensemble["criteres"] += [
+            c for nom, c in nouveaux.items() if nom not in {x["nom"] for x in ensemble["criteres"]}
+        ]
+        ensemble["total"] = round(sum(c["points_ponderes"] for c in ensemble["criteres"]), 6)
+        ensemble["classe_proposee"] = grille.class_for(ensemble["total"])
+        if not ensemble.get("motif_forcage"):
+            ensemble["classe_retenue"] = ensemble["classe_proposee"]
+        version.resultats = contenu
+        version.save(update_fields=["resultats"])
+        record(
+            user,
+            "classement.saisir",
+            version,
+            organisme=version.organisme,
+            avant=avant,
+            apres=_etat_saisi(ensemble, nouveaux),
+        )
+    return version
+
+
+def _etat_saisi(ensemble: dict[str, Any], saisis: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ensemble": ensemble["id"],
+        "valeurs": {c["nom"]: c["valeur"] for c in ensemble["criteres"] if c["nom"] in saisis},
+        "total": ensemble["total"],
+        "classe_proposee": ensemble["classe_proposee"],
+        "classe_retenue": ensemble["classe_retenue"],
+    }

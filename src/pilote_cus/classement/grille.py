@@ -4,6 +4,7 @@ A grid has a version, validity dates, criteria (source, parameters, scale, weigh
 total score. Every error names the file, the line, the criterion and the field, in French.
 """
 
+import math
 import re
 import tomllib
 from datetime import date
@@ -63,8 +64,45 @@ class LandlordParameters(BaseModel):
 
 
 class EnteredParameters(BaseModel):
+    """A value entered by hand: either one of the labelled levels `valeurs` (the value is the level's rank,
+    0 for the first), or a number between the optional `minimum` and `maximum`."""
+
     model_config = _STRICT
     champ: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    valeurs: list[str] | None = Field(default=None, min_length=2)
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def check(self, raw: Any) -> float:
+        """The entered value as a number, or a `ValueError` with a French message naming the allowed values."""
+        try:
+            number = float(str(raw).strip().replace(",", "."))
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"valeur non numérique « {raw} »{self._allowed()}")
+        if self.valeurs is not None and (not number.is_integer() or not 0 <= number < len(self.valeurs)):
+            raise ValueError(f"valeur « {raw} » hors du barème{self._allowed()}")
+        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
+            raise ValueError(f"valeur « {raw} » hors du barème{self._allowed()}")
+        return number
+
+    def label(self, value: float) -> str:
+        shown = str(int(value)) if value.is_integer() else f"{value:g}".replace(".", ",")
+        if self.valeurs is not None and value.is_integer() and 0 <= value < len(self.valeurs):
+            return f"{shown} ({self.valeurs[int(value)]})"
+        return shown
+
+    def _allowed(self) -> str:
+        if self.valeurs is not None:
+            return " (attendu : " + ", ".join(f"{i} = {v}" for i, v in enumerate(self.valeurs)) + ")"
+        if self.minimum is not None and self.maximum is not None:
+            return f" (attendu : un nombre de {self.minimum:g} à {self.maximum:g})"
+        if self.minimum is not None:
+            return f" (attendu : un nombre supérieur ou égal à {self.minimum:g})"
+        if self.maximum is not None:
+            return f" (attendu : un nombre inférieur ou égal à {self.maximum:g})"
+        return " (attendu : un nombre)"
 
 
 PARAMETERS: dict[str, type[BaseModel]] = {
@@ -225,6 +263,14 @@ def _criterion_problems(grid: Grid, text: str, raw: dict[str, Any]) -> list[str]
             if what in measured:
                 report(index, "parametres", f"mesure la même chose que le critère « {measured[what]} »")
             measured[what] = criterion.nom
+            entered = criterion._parameters
+            if isinstance(entered, EnteredParameters):
+                if entered.valeurs is not None and (entered.minimum is not None or entered.maximum is not None):
+                    report(
+                        index, "parametres.valeurs", "donnez soit des valeurs nommées, soit un minimum et un maximum"
+                    )
+                if entered.minimum is not None and entered.maximum is not None and entered.maximum <= entered.minimum:
+                    report(index, "parametres.maximum", "doit être strictement supérieur au minimum")
             if isinstance(criterion._parameters, BpeParameters):
                 for code in criterion._parameters.types:
                     if not re.fullmatch(r"[A-G]\d{3}", code):

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pilote_cus.classement.grille import LANDLORD_FIELDS, BpeParameters, Criterion, Grid
+from pilote_cus.classement.grille import LANDLORD_FIELDS, BpeParameters, Criterion, EnteredParameters, Grid
 from pilote_cus.classement.references import ReferenceData
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -195,6 +195,11 @@ def _landlord_value(criterion: Criterion, row: dict[str, Any], key: str) -> tupl
     if value is None or value == "":
         return None, f"{label} : non renseigné"
     where = f"ensemble « {row['id']} », critère « {criterion.nom} », champ « {key} »"
+    if criterion.source == "saisie":
+        try:
+            return entered_value(criterion, value)
+        except ValueError as error:
+            raise ClassementError(f"{where} : {error}.") from None
     if key == "ascenseur":
         text = str(value).strip().lower()
         if isinstance(value, bool) or text in _TRUE | _FALSE:
@@ -212,7 +217,30 @@ def _landlord_value(criterion: Criterion, row: dict[str, Any], key: str) -> tupl
         raise ClassementError(f"{where} : valeur non numérique « {value} ».") from None
     unit = " %" if key.startswith("taux_") else ""
     shown = str(int(number)) if key == "annee_construction" else fr_number(number)
-    return number, f"{label} : {shown}{unit}" if criterion.source == "bailleur" else f"{label} (saisi) : {shown}"
+    return number, f"{label} : {shown}{unit}"
+
+
+def entered_value(criterion: Criterion, raw: Any) -> tuple[float | None, str]:
+    """A hand-entered value checked against the criterion's declared levels or bounds (`ValueError` in French)."""
+    if raw is None or str(raw).strip() == "":
+        return None, f"{criterion.libelle} : non renseigné"
+    parameters: EnteredParameters = criterion.parameters
+    number = parameters.check(raw)
+    return number, f"{criterion.libelle} (saisi) : {parameters.label(number)}"
+
+
+def criterion_score(ensemble_id: str, criterion: Criterion, value: float | None, text: str) -> CriterionScore:
+    points = 0.0 if value is None else criterion.bareme.apply(value)
+    return CriterionScore(
+        ensemble_id,
+        criterion.nom,
+        criterion.libelle,
+        value,
+        points,
+        criterion.poids,
+        points * criterion.poids,
+        f"{text} → {fr_points(points)}",
+    )
 
 
 def _raw_values(
@@ -292,22 +320,9 @@ def score(
         values = _raw_values(criterion, rows, references)
         for row in rows:
             ensemble_id = str(row["id"])
-            value, text = values[ensemble_id]
-            points = 0.0 if value is None else criterion.bareme.apply(value)
-            weighted = points * criterion.poids
-            totals[ensemble_id] += weighted
-            result.details.append(
-                CriterionScore(
-                    ensemble_id,
-                    criterion.nom,
-                    criterion.libelle,
-                    value,
-                    points,
-                    criterion.poids,
-                    weighted,
-                    f"{text} → {fr_points(points)}",
-                )
-            )
+            detail = criterion_score(ensemble_id, criterion, *values[ensemble_id])
+            totals[ensemble_id] += detail.weighted_points
+            result.details.append(detail)
     references.connection.execute("DROP TABLE ensembles_classement")
     for ensemble_id, total in totals.items():
         proposed = grid.class_for(total)

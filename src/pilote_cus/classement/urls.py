@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/partager/", views.partager, name="partager"),
     path("<int:pk>/adopter/", views.adopter, name="adopter"),
     path("<int:pk>/commenter/", views.commenter, name="commenter"),
+    path("<int:pk>/saisie/", views.saisir, name="saisir"),
     path("<int:pk>/export/", views.export, name="export"),
 ]

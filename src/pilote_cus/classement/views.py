@@ -1,10 +1,12 @@
 """Pages of the concertation of the classement au service rendu."""
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -15,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from ..comptes import perimetre
 from ..comptes.models import Role, Utilisateur
+from ..entrepot.entrepot import Warehouse
 from ..exports import write_table
 from ..web.acces import htmx, roles_requis, utilisateur
-from . import concertation
-from .forms import CommentaireForm, CreationForm
+from . import carte, concertation
+from .forms import ENTREPOT, CommentaireForm, CreationForm, SaisieForm
 from .models import CommentaireClassement, StatutVersion, VersionClassement
 
 BAILLEUR, ETAT, ASSOCIATION, ADMINISTRATEUR = (
@@ -74,9 +77,14 @@ def creer(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            version = concertation.creer_version(
-                user, data["organisme"], data["grille"].read(), data["ensembles"].read()
-            )
+            if data["origine"] == ENTREPOT:
+                version = concertation.creer_version_entrepot(
+                    user, data["organisme"], data["grille"].read(), Warehouse(Path(settings.DATA_DIR))
+                )
+            else:
+                version = concertation.creer_version(
+                    user, data["organisme"], data["grille"].read(), data["ensembles"].read()
+                )
         except concertation.ConcertationError as error:
             form.add_error(None, str(error))
         else:
@@ -127,12 +135,17 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = utilisateur(request)
     ensembles = version.ensembles
     choisi = version.ensemble(request.GET.get("ensemble", "")) or (ensembles[0] if ensembles else None)
+    classes = version.resultats.get("classes", [])
     context: dict[str, Any] = {
         "version": version,
         "ensembles": ensembles,
         "choisi": choisi,
-        "classes": version.resultats.get("classes", []),
+        "classes": classes,
+        "carte": carte.carte(ensembles, classes, carte.contours_configures()),
+        "origine": version.resultats.get("origine", {}),
         "est_bailleur": user.role == Role.BAILLEUR,
+        "modifiable": user.role == Role.BAILLEUR and version.statut == StatutVersion.PROJET,
+        "saisie_possible": any(c.get("source") == "saisie" for c in version.criteres),
         "nb_commentaires": version.commentaires.count(),
     }
     if choisi is not None:
@@ -209,12 +222,49 @@ def _reponse_fil(
     return redirect(reverse("classement:detail", args=[version.pk]) + f"?ensemble={ensemble}#fil-ensemble")
 
 
+@roles_requis(BAILLEUR)
+def saisir(request: HttpRequest, pk: int) -> HttpResponse:
+    """The hand-entered criteria of one ensemble of a draft version; score and class recomputed on save."""
+    version = version_ou_404(request, pk)
+    ensemble_id = request.POST.get("ensemble") or request.GET.get("ensemble", "")
+    ensemble = version.ensemble(ensemble_id)
+    if ensemble is None:
+        raise Http404("Ensemble introuvable dans cette version.")
+    refus = concertation.refus_modification(version)
+    if refus and request.method == "POST":
+        raise PermissionDenied(refus)
+    try:
+        criteres = concertation.criteres_saisis(version)
+    except concertation.ConcertationError as error:
+        criteres, refus = [], str(error)
+    valeurs = {c["nom"]: c["valeur"] for c in ensemble["criteres"]}
+    initial = {c.nom: "" if valeurs.get(c.nom) is None else f"{valeurs[c.nom]:g}" for c in criteres}
+    form = SaisieForm(request.POST if request.method == "POST" else None, initial=initial, criteres=criteres)
+    if request.method == "POST" and criteres and form.is_valid():
+        try:
+            concertation.saisir(utilisateur(request), version, ensemble_id, form.cleaned_data)
+        except concertation.SaisieError as error:
+            for nom, message in error.erreurs.items():
+                form.add_error(nom, message)
+        except concertation.ConcertationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Valeurs saisies enregistrées pour l'ensemble {ensemble_id} : score recalculé.")
+            return redirect(
+                reverse("classement:detail", args=[version.pk]) + f"?ensemble={ensemble_id}#detail-ensemble"
+            )
+    context = {"version": version, "ensemble": ensemble, "form": form, "criteres": criteres, "refus": refus}
+    return render(request, "classement/saisir.html", context, status=400 if form.errors else 200)
+
+
 @roles_requis(*LECTEURS)
 def export(request: HttpRequest, pk: int) -> HttpResponse:
     version = version_ou_404(request, pk)
     fmt = request.GET.get("format", "csv")
+    if fmt == "geojson":
+        return _export_geojson(version)
     if fmt not in ("csv", "xlsx"):
-        raise Http404("Format d'export inconnu (csv ou xlsx).")
+        raise Http404("Format d'export inconnu (csv, xlsx ou geojson).")
     rows = [
         {
             "ensemble": e["id"],
@@ -253,4 +303,19 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     }
     response = HttpResponse(contenu, content_type=types[fmt])
     response["Content-Disposition"] = f'attachment; filename="{nom}.{fmt}"'
+    return response
+
+
+def _export_geojson(version: VersionClassement) -> HttpResponse:
+    proprietes = {
+        "source": "Pilote CUS — classement au service rendu",
+        "organisme": version.organisme.nom,
+        "version": version.numero,
+        "statut": version.get_statut_display(),
+        "grille": f"{version.grille_nom} (version {version.grille_version})",
+    }
+    contenu = json.dumps(carte.geojson(version.ensembles, proprietes), ensure_ascii=False, indent=1)
+    nom = f"classement-{version.organisme.code}-v{version.numero}.geojson"
+    response = HttpResponse(contenu.encode("utf-8"), content_type="application/geo+json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{nom}"'
     return response
