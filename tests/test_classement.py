@@ -173,6 +173,46 @@ def test_bpe_parameters_are_checked() -> None:
     )
 
 
+SAISIE = 'champ = "etat_parties_communes"'
+
+
+@pytest.mark.parametrize(
+    ("parametres", "expected"),
+    [
+        ('valeurs = ["mauvais", "bon"]\nminimum = 0', "« parametres.valeurs » : donnez soit des valeurs nommées, soit"),
+        ("minimum = 3\nmaximum = 1", "« parametres.maximum » : doit être strictement supérieur au minimum"),
+        ('valeurs = ["seul"]', "« parametres.valeurs » : liste vide ou trop courte"),
+        ("echelle = 4", "« parametres.echelle » : clé inconnue"),
+    ],
+)
+def test_entered_criterion_scale_is_checked(parametres: str, expected: str) -> None:
+    message = _refused(_broken(SAISIE, f"{SAISIE}\n{parametres}"))
+    assert "critère « parties_communes »" in message and expected in message
+
+
+@pytest.mark.parametrize(
+    ("parametres", "value", "expected"),
+    [
+        ('valeurs = ["mauvais", "moyen", "bon"]', "3", "valeur « 3 » hors du barème (attendu : 0 = mauvais, 1 = moyen"),
+        ('valeurs = ["mauvais", "moyen", "bon"]', "1.5", "valeur « 1.5 » hors du barème"),
+        ("minimum = 0\nmaximum = 3", "-1", "hors du barème (attendu : un nombre de 0 à 3)"),
+        ("minimum = 0", "trois", "valeur non numérique « trois » (attendu : un nombre supérieur ou égal à 0)"),
+    ],
+)
+def test_entered_values_outside_the_scale_are_refused(parametres: str, value: str, expected: str) -> None:
+    grid = parse_grid(_broken(SAISIE, f"{SAISIE}\n{parametres}"), "grille.toml")
+    rows = [{**ENSEMBLES[0], "etat_parties_communes": value}]
+    with pytest.raises(ClassementError, match="critère « parties_communes », champ « etat_parties_communes »") as e:
+        score(rows, grid, ReferenceData())
+    assert expected in str(e.value)
+
+
+def test_entered_level_is_explained_with_its_label() -> None:
+    grid = parse_grid(_broken(SAISIE, f'{SAISIE}\nvaleurs = ["mauvais", "moyen", "bon"]'), "grille.toml")
+    detail = score(ENSEMBLES[:1], grid, ReferenceData()).detail("E1", "parties_communes")
+    assert detail.explanation == "État des parties communes (saisi) : 2 (bon) → 2 points"
+
+
 def test_hand_computed_scores_and_classes() -> None:
     result = score(ENSEMBLES, parse_grid(GRID, "grille.toml"), ReferenceData())
     assert result.grid_version == "essai-1"
