@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "rapports"
-urlpatterns: list = []
+urlpatterns = [
+    path("convention/<int:pk>.<str:format>", views.convention, name="convention"),
+]
