@@ -143,6 +143,8 @@ CUS_REFERENTIELS_CLASSEMENT = {
     )
     if chemin
 }
+# commune outlines drawn under the classement map (GeoJSON WGS84 with properties code and nom); optional
+CUS_CONTOURS_COMMUNES = os.environ.get("CUS_CONTOURS_COMMUNES", "")
 
 LOGGING = {
     "version": 1,
