@@ -88,6 +88,7 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "classement:partager": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:adopter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:commenter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
+    "classement:saisir": (lambda m, t: [_version_classement(m)], "?ensemble=E1", BAILLEUR_SEUL),
 }
 EN_REDACTION = {"conventions:section", "conventions:objectifs_televerser"}
 # Django's administration is reached under its own namespace; its index stands for it
