@@ -380,6 +380,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
             reuse=Path(args.reprendre) if args.reprendre else None,
         )
         status |= code
+    if args.suite in ("rapports", "tout"):
+        from .bench.rapports import run_bench_rapports
+
+        code, _ = run_bench_rapports(data_dir(args.data_dir), args.graine)
+        status |= code
     return status
 
 
@@ -540,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sortie", required=True)
 
     p = add("bench", cmd_bench, "mesure les performances (import, état des lieux, indicateurs) contre pandas")
-    p.add_argument("--suite", choices=["rpls", "indicateurs", "web", "tout"], default="tout")
+    p.add_argument("--suite", choices=["rpls", "indicateurs", "web", "rapports", "tout"], default="tout")
     p.add_argument("--utilisateurs", type=int, default=20, help="utilisateurs simultanés (suite web, défaut : 20)")
     p.add_argument(
         "--reprendre", metavar="DOSSIER", help="suite web : remesurer le dossier d'un passage précédent (bench/web-…)"
