@@ -17,6 +17,7 @@ urlpatterns = [
     path("tableaux/", include("pilote_cus.tableaux.urls")),
     path("classement/", include("pilote_cus.classement.urls")),
     path("loyers/", include("pilote_cus.loyers.urls")),
+    path("documents/bilans/", include("pilote_cus.rapports.urls_bilan")),
     path("documents/", include("pilote_cus.rapports.urls")),
     path("administration/", admin.site.urls),
 ]
