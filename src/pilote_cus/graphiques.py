@@ -5,6 +5,7 @@ numbers are written the French way (comma decimal, narrow no-break space for tho
 State design system's (DSFR). Pages show a table of the same figures under each chart.
 """
 
+import hashlib
 import html
 import math
 from collections.abc import Sequence
@@ -37,10 +38,12 @@ def _e(text: object) -> str:
 
 
 def _open(width: int, height: int, title: str, desc: str) -> str:
+    # ids unique per chart (several charts share a page) yet reproducible (documents are compared byte for byte)
+    key = hashlib.sha1(f"{title}\x00{desc}".encode()).hexdigest()[:10]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" aria-labelledby="t d" {FONT}>'
-        f'<title id="t">{_e(title)}</title><desc id="d">{_e(desc)}</desc>'
+        f'width="100%" style="max-width:{width}px" aria-labelledby="t-{key} d-{key}" {FONT}>'
+        f'<title id="t-{key}">{_e(title)}</title><desc id="d-{key}">{_e(desc)}</desc>'
     )
 
 

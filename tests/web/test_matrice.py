@@ -89,6 +89,13 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "classement:adopter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:commenter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:saisir": (lambda m, t: [_version_classement(m)], "?ensemble=E1", BAILLEUR_SEUL),
+    "loyers:index": (lambda m, t: [], "", PAGE_BAILLEUR),
+    "loyers:maximaux": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
+    # without a simulation in the query string the landlord is sent back to the page
+    "loyers:maximaux_export": (lambda m, t: [m.organisme.pk], "", (ANON, 302, 404, 403, 403, 403, 403, 403, 403)),
+    "loyers:sls": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
+    "loyers:sls_retenir": (lambda m, t: [m.organisme.pk], "", POST_SEULEMENT),
+    "loyers:sls_export": (lambda m, t: [m.organisme.pk], "", POST_SEULEMENT),
 }
 EN_REDACTION = {"conventions:section", "conventions:objectifs_televerser"}
 # Django's administration is reached under its own namespace; its index stands for it

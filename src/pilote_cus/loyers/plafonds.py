@@ -36,14 +36,16 @@ class Ceilings:
         if dated and dated[-1][0].year != on.year:  # ceilings are revised every 1 January: no stale value
             which = f"catégorie {category}" if category else "par personne supplémentaire"
             raise CeilingError(
-                f"{self.source} : plafond {financing} {on.year} absent pour la zone « {zone} » ({which}) ; "
+                f"Fichier des plafonds « {Path(self.source).name} » : plafond {financing} {on.year} absent "
+                f"pour la zone « {zone} » ({which}) ; "
                 f"dernière valeur connue : {dated[-1][0]:%d/%m/%Y}. Ajoutez l'arrêté de l'année au fichier."
             )
         values = [v for _, v in dated]
         if not values:
             which = f"catégorie {category}" if category else "par personne supplémentaire"
             raise CeilingError(
-                f"{self.source} : aucun plafond {financing} pour la zone « {zone} » ({which}) "
+                f"Fichier des plafonds « {Path(self.source).name} » : aucun plafond {financing} "
+                f"pour la zone « {zone} » ({which}) "
                 f"en vigueur au {on:%d/%m/%Y}."
             )
         return values[-1]
@@ -57,7 +59,10 @@ class Ceilings:
         if category < 1:
             raise CeilingError(f"Catégorie de ménage invalide : {category} (de 1 à 6, ou plus pour un grand ménage).")
         if financing == "PLI":
-            raise CeilingError(f"{self.source} ne contient pas les plafonds PLI : ajoutez-les au fichier des plafonds.")
+            raise CeilingError(
+                f"Le fichier des plafonds « {Path(self.source).name} » ne contient pas les plafonds PLI : "
+                "ajoutez-les au fichier des plafonds."
+            )
         base = "PLUS" if financing == "PLS" else financing
         on = date(year, 1, 1)
         value = self._value(base, zone, min(category, 6), on)
