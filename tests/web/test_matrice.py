@@ -89,6 +89,7 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "classement:adopter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:commenter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:saisir": (lambda m, t: [_version_classement(m)], "?ensemble=E1", BAILLEUR_SEUL),
+    "rapports:convention": (lambda m, t: [m.convention.pk, "html"], "", DANS_LE_PERIMETRE),
     "loyers:index": (lambda m, t: [], "", PAGE_BAILLEUR),
     "loyers:maximaux": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
     # without a simulation in the query string the landlord is sent back to the page

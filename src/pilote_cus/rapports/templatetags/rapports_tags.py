@@ -43,14 +43,19 @@ def pct(value: float | int | Decimal | None, decimals: int = 1) -> str:
 
 @register.filter(needs_autoescape=True)
 def typo(text: object, autoescape: bool = True) -> SafeString:
-    """French typography on free text: thin no-break space before ; : ! ? and inside « », paragraphs kept."""
-    escaped = str(conditional_escape(str(text)) if autoescape else text)
-    escaped = re.sub(r"\s*([;!?])", NNBSP + r"\1", escaped)
-    escaped = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", escaped)
-    escaped = re.sub(r"«\s*", "«" + NNBSP, escaped)
-    escaped = re.sub(r"\s*»", NNBSP + "»", escaped)
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
-    return mark_safe("".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs))
+    """French typography on free text: thin no-break space before ; : ! ? and inside « », paragraphs kept.
+
+    The spaces are placed on the raw text, which is escaped afterwards (escaping first would turn the ; of
+    entities such as &#x27; into punctuation)."""
+    raw = str(text)
+    raw = re.sub(r"\s*([;!?])", NNBSP + r"\1", raw)
+    raw = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", raw)
+    raw = re.sub(r"«\s*", "«" + NNBSP, raw)
+    raw = re.sub(r"\s*»", NNBSP + "»", raw)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()]
+    escape = conditional_escape if autoescape else str
+    html = "".join(f"<p>{'<br>'.join(str(escape(line)) for line in p.splitlines())}</p>" for p in paragraphs)
+    return mark_safe(html)
 
 
 @register.filter
