@@ -181,6 +181,7 @@ def docs(
     yield result
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_le_bilan_a_ses_parties_et_dit_les_chiffres_publies(docs: Documents) -> None:
     text = docs.texte_bilan
     for title in ("Bilan annuel 2023", "Synthèse de l'année", "Réalisé et objectifs", "Évolution des principaux"):
@@ -202,6 +203,7 @@ def test_le_bilan_a_ses_parties_et_dit_les_chiffres_publies(docs: Documents) -> 
         assert found, (row, expected)
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_le_bilan_compte_les_statuts_de_suivi_lignes(docs: Documents) -> None:
     counts = Counter(r["statut"] for r in docs.lignes)
     measured = counts["atteint"] + counts["partiellement atteint"] + counts["non atteint"]
@@ -216,11 +218,13 @@ def test_le_bilan_compte_les_statuts_de_suivi_lignes(docs: Documents) -> None:
     assert docs.html_bilan.count('class="statut-partiellement-atteint"') == counts["partiellement atteint"]
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_le_bilan_trace_les_tendances_avec_leurs_tableaux(docs: Documents) -> None:
     assert docs.html_bilan.count('role="img"') >= 2  # statuses + at least one trend
     assert "réalisé et objectif par année" in docs.texte_bilan
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_l_evaluation_dit_l_avis_de_l_etat_et_le_plafond(docs: Documents) -> None:
     text = docs.texte_evaluation
     for phrase in ("Évaluation à 3 ans", "Période évaluée 2019-2021", COMMENTAIRE_ETAT, EXPLICATION):
@@ -236,6 +240,7 @@ def test_l_evaluation_dit_l_avis_de_l_etat_et_le_plafond(docs: Documents) -> Non
     assert compact(f"Exonération de TFPB de la dernière année {fr(12345.5)} €") in text
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_la_synthese_regionale_a_ses_tables(docs: Documents) -> None:
     data = docs.synthese_donnees
     text = docs.texte_synthese
@@ -243,11 +248,15 @@ def test_la_synthese_regionale_a_ses_tables(docs: Documents) -> None:
     pct = round(100 * data["atteints"] / data["mesures"])
     assert compact(f"{pct} % des objectifs atteints ({data['atteints']} engagements atteints") in text
     assert data["conventions"] and data["indicateurs"]["lignes"]
+    # the State console's off-track count (kept per convention) agrees with the statuses counted here
+    assert [c["hors_trajectoire"] for c in data["conventions"]] == [b["hors_trajectoire"] for b in data["bailleurs"]]
+    assert sum(b["hors_trajectoire"] for b in data["bailleurs"]) > 0
     for row in data["indicateurs"]["lignes"][:5]:
         assert compact(f"{row['code']} {row['libelle']}") in text
         assert compact(fr(row["valeur"])) in text
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_le_tableur_du_bilan_relu_donne_les_memes_valeurs(docs: Documents, tmp_path: Path) -> None:
     numbers = ("objectif", "numerateur", "denominateur", "realise")
     expected = [
@@ -270,6 +279,7 @@ def test_le_tableur_du_bilan_relu_donne_les_memes_valeurs(docs: Documents, tmp_p
         )
 
 
+@pytest.mark.lent  # the module's documents take about 15 s to build (once)
 def test_pages_en_png(docs: Documents, tmp_path: Path) -> None:
     """Visual check: the first pages of each document as PNG in artefacts/rapports/."""
     if shutil.which("pdftoppm") is None:

@@ -27,6 +27,14 @@ from .selection import convention_choisie, ecrire, provenance, sortie
 MESURES = ("atteint", "partiellement atteint", "non atteint")  # statuses of an engagement with a published value
 STATUTS = (*MESURES, "non calculable", "non publié")
 AVIS = dict(Appreciation.AVIS)
+# chart labels must fit the chart's left margin (about 24 characters)
+AVIS_COURTS = {
+    AVIS["respecte"]: "respecté",
+    AVIS["partiel"]: "partiellement respecté",
+    AVIS["non_respecte"]: "non respecté",
+    AVIS["non_imputable"]: "écart non imputable",
+    "Sans avis de l'État": "sans avis",
+}
 TENDANCES_MAX = 6
 NOMBRE: list[Any] = ["nombre"]
 
@@ -67,6 +75,11 @@ def paragraphe(texte: str, classe: str = "") -> Paragraphe:
 
 def encadre(titre: str, texte: str) -> Encadre:
     return Encadre(titre.replace("'", "’"), texte.replace("'", "’"))
+
+
+def etiquette(text: str, width: int = 24) -> str:
+    """A label short enough for the left margin of a horizontal bar chart."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def figure(svg: str, prefix: str, legende: str, tableau: Tableau) -> Figure:
@@ -388,7 +401,7 @@ def construire_evaluation(convention: Convention, horizon: int, lecteur: Utilisa
     if resume["statuts"]:
         synthese.append(_figure_statuts(resume["statuts"], f"Engagements {periode} par statut calculé", "statuts"))
     avis_order = [*AVIS.values(), "Sans avis de l'État"]
-    avis_counts = {a: resume["avis"][a] for a in avis_order if resume["avis"][a]}
+    avis_counts = {AVIS_COURTS[a]: resume["avis"][a] for a in avis_order if resume["avis"][a]}
     if avis_counts:
         synthese.append(_figure_statuts(avis_counts, "Avis de l'État par engagement", "avis"))
     parties = [

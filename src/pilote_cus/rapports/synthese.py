@@ -22,7 +22,7 @@ from ..conventions import suivi
 from ..conventions.models import Convention, Statut
 from ..tableaux import requetes as q
 from . import tableur
-from .bilan import MESURES, chiffre, compter, encadre, figure, paragraphe, pourcentage, texte_provenance
+from .bilan import MESURES, chiffre, compter, encadre, etiquette, figure, paragraphe, pourcentage, texte_provenance
 from .modele import Bloc, Document, Partie, Tableau
 from .rendu import DocumentError, document_html, document_pdf
 from .selection import ecrire, sortie
@@ -257,7 +257,12 @@ def _hors_trajectoire(data: dict[str, Any]) -> list[Bloc]:
     rows = data["bailleurs"]
     if not rows:
         return [paragraphe("Aucune convention dans la région.")]
-    counts = {f"{r['bailleur']} ({r['convention']})"[:60]: r["hors_trajectoire"] for r in rows}
+    counts: dict[str, int] = {}
+    for r in rows:
+        label = etiquette(r["bailleur"])
+        while label in counts:  # two conventions of one landlord, or two names alike once shortened
+            label += " "
+        counts[label] = r["hors_trajectoire"]
     return [
         Tableau(
             legende="Engagements par bailleur et statut",
@@ -284,9 +289,9 @@ def _hors_trajectoire(data: dict[str, Any]) -> list[Bloc]:
             "Engagements hors trajectoire (partiellement ou non atteints) par bailleur",
             Tableau(
                 legende="Engagements hors trajectoire par bailleur",
-                colonnes=["Bailleur", "Hors trajectoire"],
-                lignes=[[k, v] for k, v in counts.items()],
-                alignements=["texte", "nombre"],
+                colonnes=["Bailleur", "Convention", "Hors trajectoire"],
+                lignes=[[r["bailleur"], r["convention"], r["hors_trajectoire"]] for r in rows],
+                alignements=["texte", "texte", "nombre"],
             ),
         ),
     ]
