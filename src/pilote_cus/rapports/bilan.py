@@ -68,27 +68,9 @@ def texte_provenance() -> tuple[str, str]:
     return f"Données : publication du {p['date']}, catalogue {p['catalogue']}, instantanés {instantanes}.", p["date"]
 
 
-def paragraphe(texte: str, classe: str = "") -> Paragraphe:
-    """A paragraph with typographic apostrophes (the `typo` filter would put a space inside the escaped « ' »)."""
-    return Paragraphe(texte.replace("'", "’"), classe)
-
-
-def encadre(titre: str, texte: str) -> Encadre:
-    return Encadre(titre.replace("'", "’"), texte.replace("'", "’"))
-
-
 def etiquette(text: str, width: int = 24) -> str:
     """A label short enough for the left margin of a horizontal bar chart."""
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def figure(svg: str, prefix: str, legende: str, tableau: Tableau) -> Figure:
-    """A chart whose <title>/<desc> ids are unique in the document (graphiques always writes "t" and "d")."""
-    svg = svg.replace('aria-labelledby="t d"', f'aria-labelledby="{prefix}-t {prefix}-d"', 1)
-    svg = svg.replace('<title id="t">', f'<title id="{prefix}-t">', 1).replace(
-        '<desc id="d">', f'<desc id="{prefix}-d">', 1
-    )
-    return Figure(svg, legende, tableau)
 
 
 # --- engagement rows ----------------------------------------------------------------------------------------
@@ -172,10 +154,9 @@ def _tableaux_par_politique(rows: list[dict[str, Any]], avis: bool) -> list[Bloc
     return blocs
 
 
-def _figure_statuts(counts: dict[str, int], titre: str, prefix: str) -> Figure:
-    return figure(
+def _figure_statuts(counts: dict[str, int], titre: str) -> Figure:
+    return Figure(
         graphiques.barres_horizontales(titre, counts),
-        prefix,
         titre,
         Tableau(
             legende=titre,
@@ -199,7 +180,7 @@ def _commentaires(
             kept.append(c)
             ids.add(c.pk)
     if not kept:
-        return [paragraphe(vide)]
+        return [Paragraphe(vide)]
     labels = dict(commentaires.cibles(convention))
     rows = []
     for c in kept:
@@ -267,7 +248,7 @@ def construire_bilan(convention: Convention, annee: int, lecteur: Utilisateur | 
     measured = sum(counts.get(s, 0) for s in MESURES)
     met = counts.get("atteint", 0)
     synthese: list[Bloc] = [
-        paragraphe(
+        Paragraphe(
             f"L'année {annee} compte {len(rows)} engagement(s) chiffré(s). {measured} ont une valeur publiée : "
             f"{met} atteint(s) ({pourcentage(met, measured)}), {counts.get('partiellement atteint', 0)} "
             f"partiellement atteint(s), {counts.get('non atteint', 0)} non atteint(s). "
@@ -275,15 +256,15 @@ def construire_bilan(convention: Convention, annee: int, lecteur: Utilisateur | 
         )
     ]
     if counts:
-        synthese.append(_figure_statuts(counts, f"Engagements {annee} par statut", "statuts"))
+        synthese.append(_figure_statuts(counts, f"Engagements {annee} par statut"))
     if lecteur and _territoire_lecteur(lecteur):
-        synthese.append(paragraphe("Engagements de votre territoire seulement.", "note"))
+        synthese.append(Paragraphe("Engagements de votre territoire seulement.", "note"))
     parties = [
         Partie("Synthèse de l'année", "synthese", synthese),
         Partie(
             "Réalisé et objectifs",
             "engagements",
-            _tableaux_par_politique(rows, avis=False) or [paragraphe(f"Aucun engagement pour l'année {annee}.")],
+            _tableaux_par_politique(rows, avis=False) or [Paragraphe(f"Aucun engagement pour l'année {annee}.")],
             paysage=True,
         ),
         Partie("Évolution des principaux indicateurs", "tendances", _tendances(convention, rows)),
@@ -316,7 +297,7 @@ def _tendances(convention: Convention, rows: list[dict[str, Any]]) -> list[Bloc]
     for r in rows:
         chosen.setdefault(r["code"], r)
     blocs: list[Bloc] = []
-    for n, r in enumerate(list(chosen.values())[:TENDANCES_MAX]):
+    for r in list(chosen.values())[:TENDANCES_MAX]:
         if publication is None:
             break
         realised = trend(
@@ -334,9 +315,8 @@ def _tendances(convention: Convention, rows: list[dict[str, Any]]) -> list[Bloc]
             "Objectif": [objectives.get(y) for y in years],
         }
         blocs.append(
-            figure(
+            Figure(
                 graphiques.courbe(title, years, series, unit),
-                f"tendance-{n}",
                 f"{r['libelle']} ({_territoire(r['maille'], r['territoire'])}) : réalisé et objectif par année",
                 Tableau(
                     legende=f"{title} : réalisé et objectif par année",
@@ -346,7 +326,7 @@ def _tendances(convention: Convention, rows: list[dict[str, Any]]) -> list[Bloc]
                 ),
             )
         )
-    return blocs or [paragraphe("Aucun engagement chiffré cette année : pas de série à tracer.")]
+    return blocs or [Paragraphe("Aucun engagement chiffré cette année : pas de série à tracer.")]
 
 
 # --- the evaluation at 3 or 6 years ---------------------------------------------------------------------------
@@ -390,8 +370,8 @@ def construire_evaluation(convention: Convention, horizon: int, lecteur: Utilisa
     resume = resume_evaluation(rows)
     phrase = f"{resume['respectes']} engagements sur {resume['mesures']} respectés, {resume['taux']}"
     synthese: list[Bloc] = [
-        encadre("Résultat de l'évaluation", f"{phrase} (période {periode})."),
-        paragraphe(
+        Encadre("Résultat de l'évaluation", f"{phrase} (période {periode})."),
+        Paragraphe(
             f"Un engagement est compté comme respecté quand sa valeur publiée atteint l'objectif cumulé de la "
             f"période ; les {len(rows) - resume['mesures']} engagement(s) sans valeur publiée ou calculable ne sont "
             f"pas comptés. L'avis de l'État est donné à part.",
@@ -399,17 +379,17 @@ def construire_evaluation(convention: Convention, horizon: int, lecteur: Utilisa
         ),
     ]
     if resume["statuts"]:
-        synthese.append(_figure_statuts(resume["statuts"], f"Engagements {periode} par statut calculé", "statuts"))
+        synthese.append(_figure_statuts(resume["statuts"], f"Engagements {periode} par statut calculé"))
     avis_order = [*AVIS.values(), "Sans avis de l'État"]
     avis_counts = {AVIS_COURTS[a]: resume["avis"][a] for a in avis_order if resume["avis"][a]}
     if avis_counts:
-        synthese.append(_figure_statuts(avis_counts, "Avis de l'État par engagement", "avis"))
+        synthese.append(_figure_statuts(avis_counts, "Avis de l'État par engagement"))
     parties = [
         Partie("Synthèse de l'évaluation", "synthese", synthese),
         Partie(
             "Engagements de la période",
             "engagements",
-            _tableaux_par_politique(rows, avis=True) or [paragraphe(f"Aucun engagement sur la période {periode}.")],
+            _tableaux_par_politique(rows, avis=True) or [Paragraphe(f"Aucun engagement sur la période {periode}.")],
             paysage=True,
         ),
         Partie("Appréciations de l'État et explications du bailleur", "appreciations", _appreciations(rows)),
@@ -437,7 +417,7 @@ def construire_evaluation(convention: Convention, horizon: int, lecteur: Utilisa
 def _appreciations(rows: list[dict[str, Any]]) -> list[Bloc]:
     noted = [r for r in rows if r["avis_etat"] or r["commentaire_etat"] or r["explication_bailleur"]]
     if not noted:
-        return [paragraphe("Aucune appréciation saisie pour cette évaluation.")]
+        return [Paragraphe("Aucune appréciation saisie pour cette évaluation.")]
     return [
         Tableau(
             legende="Avis et commentaire de l'État, explication du bailleur, par engagement",
@@ -472,7 +452,7 @@ def _penalite(data: dict[str, Any]) -> list[Bloc]:
             ],
             alignements=["texte", "nombre"],
         ),
-        paragraphe(
+        Paragraphe(
             "Plafond = montant par logement × logements + exonération de TFPB de la dernière année. "
             + (
                 "Estimation indicative : la pénalité éventuelle est fixée par l'État."

@@ -22,8 +22,8 @@ from ..conventions import suivi
 from ..conventions.models import Convention, Statut
 from ..tableaux import requetes as q
 from . import tableur
-from .bilan import MESURES, chiffre, compter, encadre, etiquette, figure, paragraphe, pourcentage, texte_provenance
-from .modele import Bloc, Document, Partie, Tableau
+from .bilan import MESURES, chiffre, compter, etiquette, pourcentage, texte_provenance
+from .modele import Bloc, Document, Encadre, Figure, Paragraphe, Partie, Tableau
 from .rendu import DocumentError, document_html, document_pdf
 from .selection import ecrire, sortie
 
@@ -192,8 +192,8 @@ def document(data: dict[str, Any], perimetre: str = "") -> Document:
 
 def _synthese(data: dict[str, Any], phrase: str) -> list[Bloc]:
     blocs: list[Bloc] = [
-        encadre("Production au regard des objectifs", f"{phrase}."),
-        paragraphe(
+        Encadre("Production au regard des objectifs", f"{phrase}."),
+        Paragraphe(
             "Un engagement est un objectif d'une convention de la région (toute année ou période cumulée) ; il est "
             "mesuré quand la publication active lui donne une valeur. La part des objectifs atteints est le nombre "
             "d'engagements mesurés au statut « atteint » rapporté au nombre d'engagements mesurés.",
@@ -202,9 +202,8 @@ def _synthese(data: dict[str, Any], phrase: str) -> list[Bloc]:
     ]
     if data["statuts"]:
         blocs.append(
-            figure(
+            Figure(
                 graphiques.barres_horizontales("Engagements de la région par statut", data["statuts"]),
-                "statuts",
                 "Engagements de la région par statut",
                 Tableau(
                     legende="Engagements de la région par statut",
@@ -256,7 +255,7 @@ def _tableau_conventions(data: dict[str, Any]) -> Tableau:
 def _hors_trajectoire(data: dict[str, Any]) -> list[Bloc]:
     rows = data["bailleurs"]
     if not rows:
-        return [paragraphe("Aucune convention dans la région.")]
+        return [Paragraphe("Aucune convention dans la région.")]
     counts: dict[str, int] = {}
     for r in rows:
         label = etiquette(r["bailleur"])
@@ -283,9 +282,8 @@ def _hors_trajectoire(data: dict[str, Any]) -> list[Bloc]:
             ],
             alignements=["texte", "texte", "nombre", "nombre", "nombre", "nombre", "nombre", "nombre", "nombre"],
         ),
-        figure(
+        Figure(
             graphiques.barres_horizontales("Engagements hors trajectoire par bailleur", counts),
-            "hors-trajectoire",
             "Engagements hors trajectoire (partiellement ou non atteints) par bailleur",
             Tableau(
                 legende="Engagements hors trajectoire par bailleur",
@@ -300,7 +298,7 @@ def _hors_trajectoire(data: dict[str, Any]) -> list[Bloc]:
 def _indicateurs_blocs(data: dict[str, Any]) -> list[Bloc]:
     ind = data["indicateurs"]
     if not ind["lignes"]:
-        return [paragraphe("Aucun indicateur consolidé publié pour la région.")]
+        return [Paragraphe("Aucun indicateur consolidé publié pour la région.")]
     blocs: list[Bloc] = [
         Tableau(
             legende=f"Indicateurs de la région {data['region']} en {ind['annee']}, tous bailleurs",
@@ -320,15 +318,14 @@ def _indicateurs_blocs(data: dict[str, Any]) -> list[Bloc]:
             alignements=["texte", "texte", "texte", "nombre", "nombre", "nombre", "texte"],
         )
     ]
-    for n, t in enumerate(ind["tendances"]):
+    for t in ind["tendances"]:
         years = list(t["serie"])
         title = f"{t['code']} — évolution dans la région"
         blocs.append(
-            figure(
+            Figure(
                 graphiques.courbe(
                     title, years, {f"Région {data['region']}": list(t["serie"].values())}, f" {t['unite']}"
                 ),
-                f"tendance-{n}",
                 f"{t['libelle']} : évolution annuelle dans la région",
                 Tableau(
                     legende=title,
