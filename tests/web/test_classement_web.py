@@ -255,7 +255,7 @@ def test_export(monde: Monde, references: dict[str, str]) -> None:
     feuille = classeur["classement"]
     assert next(feuille.iter_rows(values_only=True))[:4] == ("ensemble", "total", "classe_proposee", "classe_retenue")
     assert feuille.max_row == 9
-    assert bailleur.get(reverse("classement:export", args=[version.pk]) + "?format=pdf").status_code == 404
+    assert bailleur.get(reverse("classement:export", args=[version.pk]) + "?format=docx").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -604,3 +604,23 @@ def test_export_geojson(monde: Monde) -> None:
     url = reverse("classement:export", args=[version.pk]) + "?format=geojson"
     assert _client(monde.association_user).get(url).status_code == 200
     assert _client(monde.autre_bailleur).get(url).status_code == 404
+
+
+def test_export_pdf_annexe_avec_carte(monde: Monde) -> None:
+    """The version's PDF is the convention's annex: classes, forced class with its reason, the map (vector)."""
+    import io
+
+    from pypdf import PdfReader
+
+    version = _version_saisie(monde)
+    r = _client(monde.bailleur).get(reverse("classement:export", args=[version.pk]) + "?format=pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    texte = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "Classement des immeubles au regard du service rendu" in texte
+    assert "Carte des ensembles" in texte and "Légende de la carte" in texte
+    assert "Résidence réhabilitée en 2024" in texte  # the forced class's reason
+    assert f"version n° {version.numero}" in texte
+    assert (
+        _client(monde.autre_bailleur).get(reverse("classement:export", args=[version.pk]) + "?format=pdf").status_code
+        == 404
+    )

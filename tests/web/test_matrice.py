@@ -40,6 +40,7 @@ BAILLEUR_SEUL = (ANON, 200, 404, 403, 403, 403, 403, 403, 403)
 PAGE_BAILLEUR = (ANON, 200, 200, 403, 403, 403, 403, 403, 403)
 PAGE_ETAT = (ANON, 403, 403, 200, 200, 200, 403, 403, 200)
 BAILLEUR_VU_PAR_L_ETAT = (ANON, 403, 403, 200, 200, 404, 403, 403, 200)
+DOCUMENT_DE_SUIVI = (ANON, 409, 404, 409, 409, 404, 409, 403, 409)
 POST_SEULEMENT = (405,) * 9  # the method is checked before the session
 ADMINISTRATION = (ANON, ANON, ANON, ANON, ANON, ANON, ANON, ANON, 200)
 CLASSEMENT = (ANON, 200, 200, 200, 200, 200, 403, 200, 200)  # each reads its own (possibly empty) list
@@ -90,6 +91,11 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "classement:commenter": (lambda m, t: [_version_classement(m)], "", POST_SEULEMENT),
     "classement:saisir": (lambda m, t: [_version_classement(m)], "?ensemble=E1", BAILLEUR_SEUL),
     "rapports:convention": (lambda m, t: [m.convention.pk, "html"], "", DANS_LE_PERIMETRE),
+    # the matrix world has no publication: the documents are impossible (409 with the French reason) for those
+    # who may read them; with a publication they are 200 (tests/web/test_rapports_bilan_web.py)
+    "bilans:bilan": (lambda m, t: [m.convention.pk], "?annee=2021&format=pdf", DOCUMENT_DE_SUIVI),
+    "bilans:evaluation": (lambda m, t: [m.convention.pk, 3], "?format=pdf", DOCUMENT_DE_SUIVI),
+    "bilans:synthese": (lambda m, t: [], "?format=pdf", (ANON, 403, 403, 409, 409, 409, 403, 403, 409)),
     "loyers:index": (lambda m, t: [], "", PAGE_BAILLEUR),
     "loyers:maximaux": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
     # without a simulation in the query string the landlord is sent back to the page

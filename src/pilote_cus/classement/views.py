@@ -263,8 +263,10 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     fmt = request.GET.get("format", "csv")
     if fmt == "geojson":
         return _export_geojson(version)
+    if fmt == "pdf":
+        return _export_pdf(version)
     if fmt not in ("csv", "xlsx"):
-        raise Http404("Format d'export inconnu (csv, xlsx ou geojson).")
+        raise Http404("Format d'export inconnu (csv, xlsx, geojson ou pdf).")
     rows = [
         {
             "ensemble": e["id"],
@@ -303,6 +305,33 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     }
     response = HttpResponse(contenu, content_type=types[fmt])
     response["Content-Disposition"] = f'attachment; filename="{nom}.{fmt}"'
+    return response
+
+
+def _export_pdf(version: VersionClassement) -> HttpResponse:
+    """The version as the convention's classement annex (same builder), on its own: table, chart and map."""
+    from ..rapports.annexes import partie_classement
+    from ..rapports.modele import Document
+    from ..rapports.rendu import document_pdf
+
+    cree = version.cree_le.date().isoformat()
+    document = Document(
+        titre="Classement des immeubles au regard du service rendu",
+        sous_titre=f"{version.organisme.nom} — version n° {version.numero}",
+        bandeau="Convention d'utilité sociale — annexe",
+        couverture=[
+            ("Organisme", f"{version.organisme.nom} ({version.organisme.code})"),
+            ("Version", f"n° {version.numero} — {version.get_statut_display()}"),
+            ("Grille", f"{version.grille_nom or 'sans nom'} (version {version.grille_version})"),
+            ("Calculée le", version.cree_le.strftime("%d/%m/%Y")),
+        ],
+        parties=[partie_classement(version.organisme, version)],
+        provenance=f"Version n° {version.numero} du classement calculée le {version.cree_le:%d/%m/%Y} (Pilote CUS).",
+        date=cree,
+    )
+    nom = f"classement-{version.organisme.code}-v{version.numero}.pdf"
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{nom}"'
     return response
 
 

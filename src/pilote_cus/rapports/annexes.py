@@ -39,12 +39,46 @@ def _date(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def partie_classement(organisme: Any) -> Partie:
-    """Annex: the adopted classement of the landlord's ensembles (or why there is none)."""
+def _carte_classement(version: Any, labels: dict[str, str]) -> list[Figure | Tableau]:
+    """The map of the ensembles by retained class (the web page's SVG), with its legend as a table."""
+    from django.template.loader import render_to_string
+
+    from ..classement import carte
+
+    classes = version.resultats.get("classes", [])
+    data = carte.carte(version.ensembles, classes, carte.contours_configures())
+    if not data["points"]:
+        return []
+    svg = render_to_string("classement/_carte_svg.html", {"carte": data})
+    legend = Tableau(
+        "Légende de la carte",
+        ["Classe", "Symbole", "Ensembles localisés"],
+        [
+            [labels.get(item["nom"], item["nom"]), f"{item['forme']} {item['couleur']}", item["nombre"]]
+            for item in data["legende"]
+        ],
+        ["texte", "texte", "nombre"],
+        note=(
+            f"{data['sans_coordonnees']} ensemble(s) sans coordonnées ne figurent pas sur la carte."
+            if data["sans_coordonnees"]
+            else ""
+        ),
+    )
+    caption = (
+        "Carte des ensembles colorés selon leur classe retenue (projection ajustée aux ensembles, sans fond de plan)."
+    )
+    return [Figure(svg, caption, None), legend]
+
+
+def partie_classement(organisme: Any, version: Any = None) -> Partie:
+    """Annex: the adopted classement of the landlord's ensembles (or why there is none).
+
+    `version`: another version to show instead (the classement page's PDF export of a draft or shared one)."""
     from ..classement.models import StatutVersion, VersionClassement
 
     partie = Partie("Annexe — Classement des immeubles au regard du service rendu", "annexe-classement")
-    version = VersionClassement.objects.filter(organisme=organisme, statut=StatutVersion.ADOPTEE).first()
+    if version is None:
+        version = VersionClassement.objects.filter(organisme=organisme, statut=StatutVersion.ADOPTEE).first()
     if version is None:
         partie.blocs.append(
             Paragraphe(
@@ -59,7 +93,8 @@ def partie_classement(organisme: Any) -> Partie:
     forced = [e for e in ensembles if e.get("classe_retenue") != e.get("classe_proposee")]
     partie.blocs.append(
         Paragraphe(
-            f"Version n° {version.numero} adoptée, calculée avec la grille « {version.grille_nom or 'sans nom'} » "
+            f"Version n° {version.numero} ({version.get_statut_display().lower()}), calculée avec la grille "
+            f"« {version.grille_nom or 'sans nom'} » "
             f"(version {version.grille_version}) : {len(ensembles)} ensemble(s) classé(s), dont {len(forced)} "
             "dont la classe retenue diffère de la classe calculée (forçage motivé)."
         )
@@ -90,6 +125,11 @@ def partie_classement(organisme: Any) -> Partie:
             "Nombre d'ensembles par classe retenue.",
             per_class,
         ),
+    ]
+    map_blocks = _carte_classement(version, labels)
+    if map_blocks:
+        partie.blocs += [Titre("Carte des ensembles", 3, "classement-carte"), *map_blocks]
+    partie.blocs += [
         Titre("Classement de chaque ensemble", 3, "classement-ensembles"),
         Tableau(
             "Score, classe calculée et classe retenue de chaque ensemble",
