@@ -265,3 +265,26 @@ def test_only_the_landlord_of_the_organisme(loyers: dict[str, Any], monde: Monde
     url = reverse("loyers:sls_retenir", args=[monde.autre_organisme.pk])
     response = autre.post(url, {"nom": "x", "charge": charge}, follow=True)
     assert "Simulation expirée ou altérée" in response.content.decode() and BaremeSLS.objects.count() == 0
+
+
+def test_sls_annex_pdf_shows_the_retained_scale(loyers: dict[str, Any]) -> None:
+    """The annex PDF (the convention's SLS annex on its own): national scale only, then the retained scale's
+    column with its CDPR at 20 % (0,25 entered on the form) once a scale is retained."""
+    import io
+
+    from pypdf import PdfReader
+
+    url = reverse("loyers:sls_annexe", args=[loyers["o"].pk]) + "?annee=2025"
+
+    def texte() -> str:
+        r = loyers["client"].get(url)
+        assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+        return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(r.content)).pages)
+
+    avant = texte()
+    assert "aucun : barème national" in avant and "CDPR retenu" not in avant
+    charge = simuler(loyers, a_20_pct="0,25").context["charge"]
+    loyers["client"].post(reverse("loyers:sls_retenir", args=[loyers["o"].pk]), {"nom": "Modulé", "charge": charge})
+    apres = texte()
+    assert "CDPR retenu" in apres and "Modulé" in apres and "0,250" in apres
+    assert loyers["client"].get(url.replace("annee=2025", "annee=abcd")).status_code == 404

@@ -103,6 +103,7 @@ MATRICE: dict[str, tuple[Args, str, tuple[int, ...]]] = {
     "loyers:sls": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
     "loyers:sls_retenir": (lambda m, t: [m.organisme.pk], "", POST_SEULEMENT),
     "loyers:sls_export": (lambda m, t: [m.organisme.pk], "", POST_SEULEMENT),
+    "loyers:sls_annexe": (lambda m, t: [m.organisme.pk], "", BAILLEUR_SEUL),
 }
 EN_REDACTION = {"conventions:section", "conventions:objectifs_televerser"}
 # Django's administration is reached under its own namespace; its index stands for it

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:organisme>/sls/", views.simulation_sls, name="sls"),
     path("<int:organisme>/sls/retenir/", views.retenir_bareme, name="sls_retenir"),
     path("<int:organisme>/sls/export/", views.export_sls, name="sls_export"),
+    path("<int:organisme>/sls/annexe.pdf", views.annexe_sls, name="sls_annexe"),
 ]

@@ -498,3 +498,37 @@ def classeur_synthese(organisme: Organisme, bareme: dict[str, Any], synthese: di
     sortie = io.BytesIO()
     book.save(sortie)
     return sortie.getvalue()
+
+
+@roles_requis(BAILLEUR)
+def annexe_sls(request: HttpRequest, organisme: int) -> HttpResponse:
+    """The convention's SLS annex on its own (same builder as the convention document), for the retained scale."""
+    from datetime import date
+
+    from ..rapports.annexes import partie_sls
+    from ..rapports.modele import Document
+    from ..rapports.rendu import document_pdf
+
+    o = organisme_ou_404(request, organisme)
+    retenu = BaremeSLS.objects.filter(organisme=o, retenu=True).first()
+    try:
+        annee = int(request.GET.get("annee") or date.today().year)
+    except ValueError:
+        raise Http404("Année invalide (AAAA attendu).") from None
+    quand = retenu.cree_le.date() if retenu else None
+    document = Document(
+        titre="Supplément de loyer de solidarité",
+        sous_titre=f"{o.nom} — barèmes national et modulé",
+        bandeau="Convention d'utilité sociale — annexe",
+        couverture=[
+            ("Organisme", f"{o.nom} ({o.code})"),
+            ("Barème retenu", f"{retenu.nom} (le {quand:%d/%m/%Y})" if retenu and quand else "aucun : barème national"),
+            ("Année", str(annee)),
+        ],
+        parties=[partie_sls(o, annee)],
+        provenance="Barème national et bornes de la modulation : loyers/sls.toml ; barème retenu : Pilote CUS.",
+        date=quand.isoformat() if quand else f"{annee}-01-01",
+    )
+    response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="annexe-sls-{o.code}-{annee}.pdf"'
+    return response
