@@ -159,16 +159,20 @@ def test_demo_without_server(data):
     assert done.returncode == 0, done.stderr[-3000:]
     reports = sorted(p.name for p in (data / "rapports").iterdir())
     assert reports == [
+        "bilan-2024.pdf",
+        "convention-2019-2024.pdf",
         "engagements-generation-2.xlsx",
         "etat-des-lieux-2024.csv",
         "etat-des-lieux-2024.json",
         "etat-des-lieux-2024.xlsx",
+        "evaluation-3-ans.pdf",
         "evaluation-3-ans.xlsx",
         "evaluation-6-ans.xlsx",
         "indicateurs-generation-1.csv",
         "indicateurs-generation-1.xlsx",
         "indicateurs-generation-2.csv",
         "indicateurs-generation-2.xlsx",
+        "synthese-regionale.pdf",
     ]
     err = done.stderr
     assert "Office synthétique" in err
@@ -190,6 +194,13 @@ def test_demo_without_server(data):
         objectives = db.execute("SELECT count(*) FROM conventions_objectif").fetchone()[0]
     assert sorted(statuses_db.values()) == ["elaboration", "suivi"]
     assert published > 1000 and objectives > 100
+    # the finished documents: text PDFs naming the landlord (their content is tested in tests/test_rapports_*)
+    for name in ("convention-2019-2024", "bilan-2024", "evaluation-3-ans", "synthese-regionale"):
+        text = subprocess.run(
+            ["pdftotext", str(data / "rapports" / f"{name}.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "Office synthétique" in text or name == "synthese-regionale", name
+        assert "Page 2 sur" in text, name
 
 
 def test_synthetic_command_refuses_out_of_range_sizes(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """`cus demo`: a synthetic landlord taken through the real path, from its RPLS file to the reports."""
 
+import argparse
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,8 @@ def _application(
         table.add_column(column)
     for account in accounts:
         table.add_row(account.role, account.identifiant, account.mot_de_passe, account.perimetre)
+    for path in _documents(root, code):
+        console.print(f"Document : {path}")
     console.print(table)
     if serve:
         from .web.serveur import serve as run_server
@@ -128,6 +131,34 @@ def _application(
         run_server("127.0.0.1", port, workers=2, threads=4)
     else:
         console.print(f"Pour servir l'application : cus serveur --data-dir {root}")
+
+
+def _documents(root: Path, code: str) -> list[Path]:
+    """The finished documents of the signed 2019-2024 convention and the regional synthesis, in PDF."""
+    from .comptes.models import Utilisateur
+    from .rapports.bilan import bilan, evaluation
+    from .rapports.convention import construire
+    from .rapports.rendu import document_pdf
+    from .rapports.selection import convention_choisie, ecrire
+    from .rapports.synthese import choisir_region
+    from .rapports.synthese import produire as synthese
+
+    convention = convention_choisie(argparse.Namespace(convention=None, organisme=code))
+    last = FIRST_YEAR + YEARS - 1
+    written = []
+    with Steps() as steps, steps.step("Documents : convention, bilan, évaluation, synthèse régionale", 4) as advance:
+        written.append(ecrire(root / "rapports" / "convention-2019-2024.pdf", document_pdf(construire(convention))))
+        advance(1)
+        written.append(ecrire(root / "rapports" / f"bilan-{last}.pdf", bilan(convention, last, "pdf")[1]))
+        advance(1)
+        written.append(ecrire(root / "rapports" / "evaluation-3-ans.pdf", evaluation(convention, 3, "pdf")[1]))
+        advance(1)
+        # the region of the demo's regional State account (that of the landlord's main département)
+        dreal = Utilisateur.objects.filter(username="etat-dreal").values_list("region", flat=True).first()
+        _, content = synthese(dreal or choisir_region(None), 2, "pdf")
+        written.append(ecrire(root / "rapports" / "synthese-regionale.pdf", content))
+        advance(1)
+    return written
 
 
 def _etat_des_lieux(warehouse: Warehouse, reports: Path, vintage: int) -> list[Path]:

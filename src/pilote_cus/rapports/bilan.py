@@ -20,6 +20,7 @@ from ..conventions import commentaires, engagements, regles, suivi
 from ..conventions.models import Appreciation, Commentaire, Convention, Objectif
 from ..indicateurs.catalogue import POLICY_LABELS
 from . import tableur
+from .docx import document_docx
 from .modele import Bloc, Document, Encadre, Figure, Paragraphe, Partie, Tableau, Titre
 from .rendu import DocumentError, document_html, document_pdf
 from .selection import convention_choisie, ecrire, provenance, sortie
@@ -479,10 +480,6 @@ def rendre(document: Document, rows: list[dict[str, Any]], fmt: str) -> bytes | 
     if fmt == "html":
         return document_html(document)
     if fmt == "docx":
-        try:
-            from .docx import document_docx
-        except ImportError:
-            raise DocumentError("Le format DOCX n'est pas encore disponible dans cette version.") from None
         return document_docx(document)
     if fmt in ("xlsx", "ods"):
         clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
