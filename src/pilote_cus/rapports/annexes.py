@@ -25,13 +25,8 @@ def alignements(texts: int, numbers: int) -> list[Alignement]:
     return text * texts + number * numbers
 
 
-def figure(svg: str, prefix: str, legende: str, tableau: Tableau | None) -> Figure:
-    """A chart whose title and description ids are unique in the document (graphiques always uses "t" and
-    "d": two charts on one page would otherwise share them, and the second would be labelled by the first)."""
-    svg = svg.replace('aria-labelledby="t d"', f'aria-labelledby="{prefix}-t {prefix}-d"', 1)
-    svg = svg.replace('<title id="t">', f'<title id="{prefix}-t">', 1).replace(
-        '<desc id="d">', f'<desc id="{prefix}-d">', 1
-    )
+def figure(svg: str, legende: str, tableau: Tableau | None) -> Figure:
+    """A chart with its data table (its SVG ids are unique: graphiques derives them from title and description)."""
     return Figure(svg, legende, tableau)
 
 
@@ -121,7 +116,6 @@ def partie_classement(organisme: Any, version: Any = None) -> Partie:
             graphiques.barres_horizontales(
                 "Ensembles par classe retenue", {labels.get(n, n): counts[n] for n in order}
             ),
-            "graphique-classes",
             "Nombre d'ensembles par classe retenue.",
             per_class,
         ),
@@ -221,7 +215,6 @@ def partie_sls(organisme: Any, annee: int) -> Partie:
     partie.blocs.append(
         figure(
             graphiques.courbe("CDPR selon le dépassement du plafond", [f"{o} %" for o in overruns], series),
-            "graphique-cdpr",
             "Coefficient de dépassement selon le dépassement du plafond de ressources.",
             Tableau(
                 "Valeurs du graphique",

@@ -198,7 +198,6 @@ def _stock_blocks(edl: EtatDesLieux, names: dict[str, str]) -> list[Bloc]:
                 graphiques.barres_horizontales(
                     "Logements par département", {names.get(d, d): edl.logements[d] for d in edl.departements}
                 ),
-                "graphique-departements",
                 "Logements par département.",
                 table,
             )
@@ -221,7 +220,6 @@ def _breakdown_blocks(edl: EtatDesLieux, variable: str) -> list[Bloc]:
         blocks.append(
             annexes.figure(
                 graphiques.barres_horizontales(label, {_modality(c): n for c, n in counts.items()}),
-                f"graphique-{variable}",
                 f"{label} : nombre de logements.",
                 table,
             )
