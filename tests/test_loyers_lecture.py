@@ -114,14 +114,35 @@ def test_households_csv_with_french_decimals_and_optional_columns() -> None:
         {
             "menage_id": "M1", "surface": 50.5, "ressources": 32764.2, "categorie": 1, "zone_plafonds": "autres",
             "zone_sls": 4, "financement": "PLUS", "loyer": 300.0, "qpv": False, "zrr": False,
-            "exoneration_plh": False,
+            "exoneration_plh": False, "apl": False, "sans_reponse": False,
         },
         {
             "menage_id": "M2", "surface": 60.0, "ressources": 20000.0, "categorie": 3, "zone_plafonds": "idf",
             "zone_sls": 2, "financement": "PLAI", "loyer": None, "qpv": True, "zrr": False,
-            "exoneration_plh": False,
+            "exoneration_plh": False, "apl": False, "sans_reponse": False,
         },
     ]  # fmt: skip
+
+
+def test_households_without_resources_only_without_answer_or_apl() -> None:
+    """Empty resources: accepted for a household without answer to the survey or receiving the APL, refused
+    (row, column, French message) otherwise; an invalid value keeps its own error, not a second one."""
+    head = "menage_id;surface;ressources;categorie;zone_plafonds;zone_sls;financement;loyer;apl;sans_reponse"
+    ok = f"{head}\nM1;50;;1;autres;4;PLUS;300;non;oui\nM2;50;;1;autres;4;PLUS;300;oui;non\n"
+    table = read_households(ok.encode(), "menages.csv")
+    assert [(r["ressources"], r["apl"], r["sans_reponse"]) for r in table.to_pylist()] == [
+        (None, False, True),
+        (None, True, False),
+    ]
+    bad = f"{head}\nM1;50;;1;autres;4;PLUS;300;non;non\nM2;50;abc;1;autres;4;PLUS;300;non;non\n"
+    with pytest.raises(HouseholdsError) as refused:
+        read_households(bad.encode(), "menages.csv")
+    assert refused.value.total == 2
+    assert [(e.ligne, e.colonne, e.valeur) for e in refused.value.erreurs] == [
+        (2, "ressources", ""),
+        (3, "ressources", "abc"),
+    ]
+    assert "sans réponse" in refused.value.erreurs[0].message
 
 
 def test_households_xlsx() -> None:

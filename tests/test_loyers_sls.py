@@ -2,6 +2,7 @@
 and exemption, and the `cus sls` command."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,21 @@ def test_commande_cus_sls(tmp_path: Path, capsys) -> None:
     assert result["plafond"] == 23403 and result["cdpr"] == pytest.approx(0.39) and result["sls"] == 7.64
     assert cli.main([*args, "--qpv"]) == 0
     assert "pas de SLS" in " ".join(capsys.readouterr().err.split())
+
+
+def test_sls_forfaitaire_sans_reponse_et_apl() -> None:
+    """No answer: CDPR of a 200 % overrun (0.27 + 39 × 0.06 + 90 × 0.08 + 51 × 0.10 = 14.91), 60 m² × 14.91 × 1.11
+    (zone 3) = 993.01 € a month, no 30 % cap, 25 € of fees; the exemptions still come first; APL: no SLS."""
+
+    ceilings = read_ceilings(CEILINGS_FILE)
+    base = SlsCase(60, 0.0, 2, "autres", 3, "PLUS", 2024, loyer=500.0, sans_reponse=True)
+    assert cdpr_national(200) == 14.91
+    result = compute(base, ceilings)
+    assert (result.cdpr, result.sls, result.frais) == (14.91, 993.01, 25.0)
+    assert result.depassement_pct is None and "défaut de réponse" in result.motif
+    assert compute(replace(base, qpv=True), ceilings).sls == 0.0
+    apl = compute(replace(base, sans_reponse=False, apl=True), ceilings)
+    assert apl.sls == 0.0 and "APL" in apl.motif
+    # a modulated CDPR outside the CUS bounds at 200 % is refused
+    with pytest.raises(CeilingError, match="hors des bornes"):
+        compute(replace(base, cdpr_modulee=20.0), ceilings)

@@ -82,6 +82,8 @@ def test_resume_recettes_et_assujettis(simulation) -> None:
         "menages": 8,
         "menages_assujettis": 3,
         "menages_exoneres": 4,
+        "menages_sls_forfaitaire": 0,
+        "frais_dossier": 0.0,
         "plafonnes_30_pct_national": 1,
         "plafonnes_30_pct_module": 1,
         "recette_mensuelle_nationale": 242.68,
@@ -131,3 +133,26 @@ def test_bareme_module_hors_bornes_refuse() -> None:
         scale_from_mapping(gap)
     with pytest.raises(CeilingError, match="Barème modulé illisible"):
         scale_from_mapping({"a_20_pct": 0.2})
+
+
+def test_menage_sans_reponse_et_menage_apl() -> None:
+    """No answer to the survey: CDPR of a 200 % overrun — national 0.27 + 39 × 0.06 + 90 × 0.08 + 51 × 0.10
+    = 14.91, modulated 0.20 + 39 × 0.05 + 90 × 0.07 + 51 × 0.10 = 13.55 — on 50 m² in zone 4 (SLR 0.28):
+    208.74 and 189.70 per month, not capped (resources unknown), plus 25 € of fees. APL: not surveyed, no SLS."""
+    households = [
+        household("F1", ressources=None, sans_reponse=True),
+        household("A1", ressources=None, apl=True),
+    ]
+    result = simulate(households, 2026, read_ceilings(CEILINGS_FILE), scale_from_mapping(SCALE))
+    assert by_id(result, "cdpr_national") == {"A1": None, "F1": 14.91}
+    assert by_id(result, "cdpr_module")["F1"] == 13.55
+    assert by_id(result, "sls_national") == {"A1": 0.0, "F1": 208.74}
+    assert by_id(result, "sls_module")["F1"] == 189.7
+    assert by_id(result, "forfaitaire") == {"A1": False, "F1": True}
+    assert by_id(result, "taux_effort_national_pct") == {"A1": None, "F1": None}
+    assert result.resume["menages_sls_forfaitaire"] == 1 and result.resume["frais_dossier"] == 25.0
+    assert result.resume["menages_assujettis"] == 1 and result.resume["menages_exoneres"] == 1
+    motifs = {row["motif"]: row["menages"] for row in result.exonerations.to_pylist()}
+    assert motifs == {"ménage bénéficiaire de l'APL : non enquêté, pas de SLS (CCH L.441-9)": 1}
+    with pytest.raises(CeilingError, match="ressources absentes"):
+        simulate([household("X", ressources=None)], 2026, read_ceilings(CEILINGS_FILE), scale_from_mapping(SCALE))

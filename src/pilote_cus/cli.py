@@ -248,10 +248,12 @@ def cmd_sls(args: argparse.Namespace) -> int:
     from .loyers.plafonds import workspace_ceilings
     from .loyers.sls import SlsCase, as_dict, compute
 
+    if args.ressources is None and not (args.sans_reponse or args.apl):
+        raise ValueError("--ressources est obligatoire, sauf pour un ménage --sans-reponse ou --apl.")
     ceilings = workspace_ceilings(data_dir(args.data_dir), Path(args.plafonds) if args.plafonds else None)
     case = SlsCase(
         surface=args.surface,
-        ressources=args.ressources,
+        ressources=args.ressources or 0.0,
         categorie=args.categorie,
         zone_plafonds=args.zone_plafonds,
         zone_sls=args.zone_sls,
@@ -262,6 +264,8 @@ def cmd_sls(args: argparse.Namespace) -> int:
         zrr=args.zrr,
         exoneration_plh=args.exoneration_plh,
         cdpr_modulee=args.cdpr_modulee,
+        apl=args.apl,
+        sans_reponse=args.sans_reponse,
     )
     result = compute(case, ceilings)
     if args.format == "json":
@@ -283,6 +287,8 @@ def cmd_sls(args: argparse.Namespace) -> int:
     table.add_row("SLR (€/m²/mois)", "—" if result.slr is None else f"{result.slr:.2f}".replace(".", ","))
     table.add_row("SLS avant plafonnement (mensuel)", euros(result.sls_avant_plafonnement))
     table.add_row("SLS dû (mensuel)", euros(result.sls))
+    if result.frais:
+        table.add_row("frais de dossier", euros(result.frais))
     console.print(table)
     if result.motif:
         console.print(f"Motif : {result.motif}")
@@ -492,7 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("sls", cmd_sls, "supplément de loyer de solidarité d'un ménage (barème national ou modulé)")
     p.add_argument("--surface", type=float, required=True, metavar="M2", help="surface habitable (m²)")
-    p.add_argument("--ressources", type=float, required=True, metavar="EUROS", help="revenus fiscaux de référence N-2")
+    p.add_argument(
+        "--ressources", type=float, metavar="EUROS", help="revenus fiscaux de référence N-2 (sauf --sans-reponse)"
+    )
     p.add_argument(
         "--categorie", type=int, required=True, metavar="N", help="catégorie de ménage (1 à 6, plus au-delà)"
     )
@@ -504,6 +512,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qpv", action="store_true", help="logement en quartier prioritaire")
     p.add_argument("--zrr", action="store_true", help="logement en zone de revitalisation rurale")
     p.add_argument("--exoneration-plh", action="store_true", help="zone exonérée par le PLH")
+    p.add_argument(
+        "--sans-reponse", action="store_true", help="ménage sans réponse à l'enquête : SLS forfaitaire provisoire"
+    )
+    p.add_argument("--apl", action="store_true", help="ménage bénéficiaire de l'APL (non enquêté)")
     p.add_argument("--cdpr-modulee", type=float, help="CDPR fixé par la CUS pour ce dépassement (modulation)")
     p.add_argument("--plafonds", metavar="FICHIER", help="fichier de plafonds (défaut : celui du dossier de travail)")
     p.add_argument("--format", choices=["texte", "json"], default="texte")

@@ -167,7 +167,8 @@ HOUSEHOLD_COLUMNS = (*HOUSEHOLD_FIELDS, *FLAGS)
 COLUMN_HELP = {
     "menage_id": "identifiant du ménage (texte, unique)",
     "surface": "surface habitable du logement en m² (nombre > 0)",
-    "ressources": "ressources annuelles du ménage en € (revenu fiscal de référence N-2, nombre ≥ 0)",
+    "ressources": "ressources annuelles du ménage en € (revenu fiscal de référence N-2, nombre ≥ 0 ; vide "
+    "seulement pour un ménage sans réponse à l'enquête ou bénéficiaire de l'APL)",
     "categorie": "catégorie de ménage (entier de 1 à 6, au-delà : personnes supplémentaires)",
     "zone_plafonds": "zone des plafonds de ressources : paris, idf ou autres",
     "zone_sls": "zone du SLS (supplément de loyer de référence) : 1, 2, 3 ou 4",
@@ -176,6 +177,8 @@ COLUMN_HELP = {
     "qpv": "logement en QPV : oui / non (facultative)",
     "zrr": "logement en zone de revitalisation rurale : oui / non (facultative)",
     "exoneration_plh": "zone exonérée par le PLH : oui / non (facultative)",
+    "apl": "ménage bénéficiaire de l'APL, non enquêté : oui / non (facultative)",
+    "sans_reponse": "ménage sans réponse à l'enquête sur les ressources (SLS forfaitaire) : oui / non (facultative)",
 }
 
 
@@ -235,8 +238,8 @@ def _cell(column: str, raw: Any) -> Any:
         if text.upper() not in FINANCINGS:
             raise ValueError(f"financement attendu parmi {', '.join(FINANCINGS)}")
         return text.upper()
-    if column == "loyer" and not text:
-        return None
+    if column in ("loyer", "ressources") and not text:
+        return None  # ressources: checked with the row's flags (only a household without answer or with APL)
     try:
         value = _number(raw if isinstance(raw, int | float) else text)
     except ValueError:
@@ -278,6 +281,13 @@ def _xlsx_rows(content: bytes, name: str) -> Iterator[Sequence[Any]]:
         book.close()
 
 
+def raw_ressources_empty(raw: Sequence[Any], positions: dict[str, int]) -> bool:
+    """The ressources cell is empty (not merely invalid: an invalid value already has its own error)."""
+    position = positions["ressources"]
+    cell = raw[position] if position < len(raw) else None
+    return cell is None or str(cell).strip() == ""
+
+
 def read_households(content: bytes, name: str) -> pa.Table:
     """The households of a CSV (`;` or `,`) or XLSX file (first sheet), one row per household, validated:
     every error names the row, the column and the value; nothing is kept of a rejected file."""
@@ -294,7 +304,7 @@ def read_households(content: bytes, name: str) -> pa.Table:
     if missing:
         raise HouseholdsError(
             f"{name} : colonne(s) absente(s) : {', '.join(missing)} (colonnes attendues : "
-            f"{', '.join(HOUSEHOLD_COLUMNS)} ; les trois dernières sont facultatives)."
+            f"{', '.join(HOUSEHOLD_COLUMNS)} ; les {len(FLAGS)} dernières sont facultatives)."
         )
     positions = {c: columns.index(c) for c in HOUSEHOLD_COLUMNS if c in columns}
     values: dict[str, list[Any]] = {c: [] for c in HOUSEHOLD_COLUMNS}
@@ -319,6 +329,12 @@ def read_households(content: bytes, name: str) -> pa.Table:
                     errors.append(RowError(number, column, "" if cell is None else str(cell), str(error)))
                 value = None
             values[column].append(value)
+        ressources_missing = values["ressources"][-1] is None and raw_ressources_empty(raw, positions)
+        if ressources_missing and not (values["sans_reponse"][-1] or values["apl"][-1]):
+            total_errors += 1
+            if len(errors) < params.erreurs_affichees:
+                message = "nombre attendu (vide seulement pour un ménage sans réponse à l'enquête ou à l'APL)"
+                errors.append(RowError(number, "ressources", "", message))
     if total_errors:
         raise HouseholdsError(
             f"{name} : {total_errors} erreur(s) ; aucun ménage n'a été simulé. Corrigez le fichier et "

@@ -104,7 +104,7 @@ HOUSEHOLD_FIELDS = (
     "financement",
     "loyer",
 )
-FLAGS = ("qpv", "zrr", "exoneration_plh")
+FLAGS = ("qpv", "zrr", "exoneration_plh", "apl", "sans_reponse")
 
 RESULT_SCHEMA = pa.schema(
     [
@@ -121,6 +121,8 @@ RESULT_SCHEMA = pa.schema(
         ("cdpr_module", pa.float64()),
         ("sls_module", pa.float64()),
         ("plafonne_module", pa.bool_()),
+        ("forfaitaire", pa.bool_()),
+        ("frais", pa.float64()),
     ]
 )
 
@@ -129,9 +131,11 @@ def _household_results(row: Mapping[str, Any], year: int, ceilings: Ceilings, sc
     missing = [f for f in HOUSEHOLD_FIELDS if f not in row]
     if missing:
         raise CeilingError(f"Ménage {row.get('menage_id', '?')} : champ(s) absent(s) : {', '.join(missing)}.")
+    if row["ressources"] is None and not (row.get("sans_reponse") or row.get("apl")):
+        raise CeilingError(f"Ménage {row['menage_id']} : ressources absentes (sauf ménage sans réponse ou APL).")
     case = sls.SlsCase(
         surface=row["surface"],
-        ressources=row["ressources"],
+        ressources=row["ressources"] or 0.0,
         categorie=row["categorie"],
         zone_plafonds=row["zone_plafonds"],
         zone_sls=row["zone_sls"],
@@ -143,7 +147,9 @@ def _household_results(row: Mapping[str, Any], year: int, ceilings: Ceilings, sc
     national = sls.compute(case, ceilings)
     exempt = national.plafond is None
     modulated = national
-    if national.cdpr is not None and national.plafond:
+    if case.sans_reponse and national.cdpr is not None:  # flat rate at the deemed overrun, on the CUS's scale
+        modulated = sls.compute(replace(case, cdpr_modulee=scale.cdpr(sls.overrun_without_answer())), ceilings)
+    elif national.cdpr is not None and national.plafond:
         cdpr = scale.cdpr((case.ressources / national.plafond - 1) * 100)
         modulated = sls.compute(replace(case, cdpr_modulee=cdpr), ceilings)
     return {
@@ -160,6 +166,8 @@ def _household_results(row: Mapping[str, Any], year: int, ceilings: Ceilings, sc
         "cdpr_module": modulated.cdpr,
         "sls_module": modulated.sls,
         "plafonne_module": modulated.sls < modulated.sls_avant_plafonnement,
+        "forfaitaire": case.sans_reponse and national.cdpr is not None,
+        "frais": national.frais,
     }
 
 
@@ -192,6 +200,8 @@ def simulate(
         SELECT count(*) AS menages,
                count(*) FILTER (WHERE cdpr_national IS NOT NULL) AS menages_assujettis,
                count(*) FILTER (WHERE exoneration IS NOT NULL) AS menages_exoneres,
+               count(*) FILTER (WHERE forfaitaire) AS menages_sls_forfaitaire,
+               round(coalesce(sum(frais), 0), 2) AS frais_dossier,
                count(*) FILTER (WHERE plafonne_national) AS plafonnes_30_pct_national,
                count(*) FILTER (WHERE plafonne_module) AS plafonnes_30_pct_module,
                round(coalesce(sum(sls_national), 0), 2) AS recette_mensuelle_nationale,

@@ -79,6 +79,8 @@ class SlsCase:
     zrr: bool = False
     exoneration_plh: bool = False
     cdpr_modulee: float | None = None  # the landlord's CDPR for this overrun (CUS modulation), if any
+    apl: bool = False  # receives the APL: not surveyed, no SLS (CCH L.441-9)
+    sans_reponse: bool = False  # did not answer the resources survey: provisional flat-rate SLS
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,37 @@ class SlsResult:
     sls_avant_plafonnement: float
     sls: float
     motif: str  # why no SLS, or why it is capped; empty when the full SLS is due
+    frais: float = 0.0  # handling fee added to a flat-rate SLS (no answer to the survey)
+
+
+def overrun_without_answer() -> int:
+    """The overrun a household that did not answer the survey is deemed to have (sls.toml)."""
+    return int(scale()["defaut_de_reponse"]["depassement_pct"])
+
+
+def _within_bounds(cdpr: float, overrun: float) -> float:
+    low, high = modulation_bounds(overrun)
+    if not low <= cdpr <= high:
+        raise CeilingError(
+            f"CDPR modulé {cdpr} hors des bornes de la CUS pour {_points(overrun)} % de "
+            f"dépassement ({low:.2f} – {high:.2f})."
+        )
+    return cdpr
+
+
+def _flat_rate(case: SlsCase, ceiling: float) -> SlsResult:
+    """No answer to the survey: SLS at the CDPR of the deemed overrun (national, or the CUS's), plus the fee;
+    no 30 % cap since the resources are unknown."""
+    rules = scale()["defaut_de_reponse"]
+    overrun = overrun_without_answer()
+    cdpr = cdpr_national(overrun) if case.cdpr_modulee is None else _within_bounds(case.cdpr_modulee, overrun)
+    reference = slr(case.zone_sls, case.annee)
+    amount = round(case.surface * cdpr * reference, 2)
+    reason = (
+        f"défaut de réponse à l'enquête sur les ressources : SLS forfaitaire provisoire (dépassement réputé de "
+        f"{overrun} %) et {rules['frais_dossier']:.0f} € de frais de dossier"
+    )
+    return SlsResult(ceiling, None, cdpr, reference, amount, amount, reason, float(rules["frais_dossier"]))
 
 
 def compute(case: SlsCase, ceilings: Ceilings) -> SlsResult:
@@ -97,6 +130,7 @@ def compute(case: SlsCase, ceilings: Ceilings) -> SlsResult:
     if case.surface <= 0 or case.ressources < 0:
         raise CeilingError("La surface doit être positive et les ressources ne peuvent pas être négatives.")
     exemptions = [
+        (case.apl, "ménage bénéficiaire de l'APL : non enquêté, pas de SLS (CCH L.441-9)"),
         (case.financement == "PLI", "logement PLI : pas de SLS"),
         (case.qpv, "logement en quartier prioritaire de la politique de la ville (QPV) : pas de SLS"),
         (case.zrr, "logement en zone de revitalisation rurale (ZRR) : pas de SLS"),
@@ -106,21 +140,14 @@ def compute(case: SlsCase, ceilings: Ceilings) -> SlsResult:
         if applies:
             return SlsResult(None, None, None, None, 0.0, 0.0, reason)
     ceiling = ceilings.plafond(case.financement, case.annee, case.zone_plafonds, case.categorie)
+    if case.sans_reponse:
+        return _flat_rate(case, ceiling)
     overrun = (case.ressources / ceiling - 1) * 100
     threshold = scale()["seuil_depassement_pct"]
     if _points(overrun) < threshold:
         reason = f"dépassement du plafond de {overrun:.1f} % : SLS dû à partir de {threshold} %"
         return SlsResult(ceiling, round(overrun, 2), None, None, 0.0, 0.0, reason)
-    national = cdpr_national(overrun)
-    cdpr = national
-    if case.cdpr_modulee is not None:
-        low, high = modulation_bounds(overrun)
-        if not low <= case.cdpr_modulee <= high:
-            raise CeilingError(
-                f"CDPR modulé {case.cdpr_modulee} hors des bornes de la CUS pour {_points(overrun)} % de "
-                f"dépassement ({low:.2f} – {high:.2f})."
-            )
-        cdpr = case.cdpr_modulee
+    cdpr = cdpr_national(overrun) if case.cdpr_modulee is None else _within_bounds(case.cdpr_modulee, overrun)
     reference = slr(case.zone_sls, case.annee)
     before = round(case.surface * cdpr * reference, 2)
     sls, reason = before, ""

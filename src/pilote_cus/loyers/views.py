@@ -462,6 +462,8 @@ LIBELLES_RESUME = {
     "menages": "Ménages simulés",
     "menages_assujettis": "Ménages assujettis (dépassement ≥ 20 %, non exonérés)",
     "menages_exoneres": "Ménages exonérés",
+    "menages_sls_forfaitaire": "Ménages sans réponse à l'enquête (SLS forfaitaire provisoire)",
+    "frais_dossier": "Frais de dossier des ménages sans réponse (€)",
     "plafonnes_30_pct_national": "Plafonnés à 30 % des ressources (barème national)",
     "plafonnes_30_pct_module": "Plafonnés à 30 % des ressources (barème modulé)",
     "recette_mensuelle_nationale": "Recette SLS mensuelle, barème national (€)",
