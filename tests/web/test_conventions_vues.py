@@ -350,3 +350,50 @@ def test_suivi_un_departement_a_la_fois(monde: Monde) -> None:
     assert "departement 69" in page and "departement 01" not in page
     page = client.get(url, {"departement": "tous"}).content.decode()
     assert "departement 69" in page and "departement 01" in page
+
+
+def test_evaluation_de_la_collectivite_limitee_a_son_territoire(monde: Monde) -> None:
+    """As the downloaded evaluation: the Métropole (EPCI) reads its engagements only; landlord and State all."""
+    c = monde.convention
+    for territoire in ("200046977", "200066587"):
+        Objectif.objects.create(
+            convention=c, code="PS-1", maille="epci", code_territoire=territoire, periode="2019-2021", valeur=25.0
+        )
+    Objectif.objects.create(
+        convention=c, code="PP-2", maille="departement", code_territoire="69", periode="2019-2021", valeur=30.0
+    )
+    usines.resultat(monde.organisme, "PS-1", "epci", "200046977", "2019-2021", 20.0, 100.0, 20.0)
+    url = reverse("conventions:evaluation", args=[c.pk, 3])
+    response = client_de(monde.collectivite_user).get(url)
+    assert [(r["objectif"].code_territoire, r["valeur"], r["statut"]) for r in response.context["lignes"]] == [
+        ("200046977", 20.0, "non atteint")
+    ]
+    assert "Engagements de votre territoire seulement (epci 200046977)" in response.content.decode()
+    everyone = {("PP-2", "69"), ("PS-1", "200046977"), ("PS-1", "200066587")}
+    for user in (monde.bailleur, monde.etat, monde.etat_region):
+        page = client_de(user).get(url)
+        assert {(r["objectif"].code, r["objectif"].code_territoire) for r in page.context["lignes"]} == everyone
+        assert "votre territoire seulement" not in page.content.decode()
+
+
+def test_bilan_annuel_propose_pour_les_annees_publiees(monde: Monde) -> None:
+    """The years of the convention with the landlord's published results, latest chosen; none: said, no button."""
+    c = monde.convention
+    c.statut = Statut.SUIVI
+    c.save()
+    url = reverse("conventions:suivi", args=[c.pk])
+    client = client_de(monde.bailleur)
+    page = client.get(url).content.decode()
+    assert "Bilan annuel non disponible : aucune année de la convention (2019-2024) n'a encore de résultats" in page
+    assert "Télécharger le bilan annuel" not in page
+    # 2020 and 2022 published for this landlord; a cumulated period, a year outside the convention, another
+    # generation and another landlord's year are not proposed
+    for periode in ("2022", "2020", "2019-2021", "2025"):
+        usines.resultat(monde.organisme, "PP-2", "departement", "69", periode, 1, 2, 0.5)
+    usines.resultat(monde.organisme, "PP-2", "departement", "69", "2021", 1, 2, 0.5, generation=1)
+    usines.resultat(monde.autre_organisme, "PP-2", "departement", "31", "2023", 1, 2, 0.5)
+    response = client.get(url)
+    assert response.context["annees_bilan"] == [2020, 2022]
+    page = response.content.decode()
+    assert '<option value="2020">2020</option><option value="2022" selected>2022</option>' in page
+    assert "Télécharger le bilan annuel" in page and "Bilan annuel non disponible" not in page

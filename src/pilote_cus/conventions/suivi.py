@@ -64,11 +64,32 @@ def lignes(
     return publication, rows
 
 
-def evaluation(convention: Convention, horizon: int) -> dict[str, Any]:
-    """The engagements of the horizon's period, with realised values, statuses and appreciations."""
+def annees_publiees(convention: Convention) -> list[int]:
+    """The convention's years for which the active publication has the landlord's results (one query)."""
+    publication = publication_active()
+    if publication is None:
+        return []
+    years = [str(y) for y in range(convention.annee_debut, convention.annee_fin + 1)]
+    found = (
+        Resultat.objects.filter(
+            publication=publication,
+            organisme=convention.organisme,
+            generation=convention.generation,
+            periode__in=years,
+        )
+        .values_list("periode", flat=True)
+        .distinct()
+    )
+    return sorted(int(p) for p in found)
+
+
+def evaluation(convention: Convention, horizon: int, territoire: tuple[str, list[str]] | None = None) -> dict[str, Any]:
+    """The engagements of the horizon's period, with realised values, statuses and appreciations.
+
+    `territoire` narrows them as in `lignes` (a collectivity's view)."""
     periode = regles.periode_horizon(convention.annee_debut, horizon)
     objectifs = list(convention.objectifs.filter(periode=periode))
-    publication, rows = lignes(convention, objectifs)
+    publication, rows = lignes(convention, objectifs, territoire)
     appreciations = {(a.code, a.maille, a.code_territoire): a for a in convention.appreciations.filter(horizon=horizon)}
     for row in rows:
         o = row["objectif"]

@@ -145,6 +145,7 @@ def suivi_vue(request: HttpRequest, pk: int) -> HttpResponse:
             "territoire": territoire,
             "departements": departements,
             "choisi": choisi,
+            "annees_bilan": suivi.annees_publiees(convention),
         },
     )
 
@@ -159,7 +160,8 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
     role = user.role if ouverte and user.role in (Role.ETAT, Role.BAILLEUR) else None
     forms_by_role: dict[str, type[Formulaire]] = {Role.ETAT: AvisEtatForm, Role.BAILLEUR: ExplicationForm}
     form_class = forms_by_role.get(role) if role else None
-    data = suivi.evaluation(convention, horizon)
+    territoire = perimetre.territoires_resultats(user)
+    data = suivi.evaluation(convention, horizon, territoire)
     status = 200
     exoneration = (
         ExonerationForm(initial={"exoneration_tfpb": data["exoneration_tfpb"] or ""}) if role == Role.ETAT else None
@@ -205,6 +207,7 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
             "ouverte": ouverte,
             "role_saisie": role,
             "exoneration_form": exoneration,
+            "territoire": territoire,
             **data,
         },
         status=status,

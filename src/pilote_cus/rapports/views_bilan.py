@@ -16,8 +16,7 @@ from ..comptes.perimetre import conventions_visibles
 from ..conventions import regles
 from ..conventions.views import convention_de
 from ..conventions.views_suivi import LECTEURS
-from ..tableaux.views import ADMINISTRATEUR, ETAT
-from ..tableaux.views import _region as region_de
+from ..tableaux.views import ADMINISTRATEUR, ETAT, region_choisie
 from ..web.acces import roles_requis, utilisateur
 from . import bilan as documents
 from . import synthese
@@ -83,7 +82,7 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
 def synthese_regionale(request: HttpRequest) -> HttpResponse:
     user = utilisateur(request)
     fmt = _format(request, FORMATS_SYNTHESE)
-    region = region_de(request)
+    region = region_choisie(request)
     if not region:
         raise Http404("Aucune région dans votre périmètre.")
     generation = 1 if request.GET.get("generation") == "1" else 2

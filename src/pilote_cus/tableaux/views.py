@@ -227,7 +227,9 @@ def console_export(request: HttpRequest) -> HttpResponse:
     return _export(request, rows, columns, "console-etat", _metadata(context, {"territoire": context["territoire"]}))
 
 
-def _region(request: HttpRequest) -> str:
+def region_choisie(request: HttpRequest) -> str:
+    """The région a page or document is about: a State service's own (its département's région for a DDT);
+    the administrator's choice (`region=`, if known), else the first known région; "" when none is known."""
     user = utilisateur(request)
     if user.role == Role.ETAT:
         return user.region or q.region_of(user.departement)
@@ -237,7 +239,7 @@ def _region(request: HttpRequest) -> str:
 
 
 def _consolidation_context(request: HttpRequest) -> dict[str, Any]:
-    region = _region(request)
+    region = region_choisie(request)
     publication = q.active_publication()
     f = _filters(request, 2)
     periods = q.periods(publication, f.generation)
