@@ -9,9 +9,11 @@ Reproducible: the same inputs give the same bytes. The documents carry no clock 
 publication or snapshot date they state, and the PDF identifier is derived from the content.
 """
 
+import base64
 import hashlib
 import io
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +27,46 @@ class DocumentError(ValueError):
     """A document cannot be produced (missing convention, no publication…); the message is in French."""
 
 
-def font_faces() -> str:
-    """@font-face rules pointing at the fonts shipped in django-dsfr (no network, no system font needed)."""
-    faces = [
-        ("Marianne", "Marianne-Regular", 400, "normal"),
-        ("Marianne", "Marianne-Regular_Italic", 400, "italic"),
-        ("Marianne", "Marianne-Bold", 700, "normal"),
-        ("Marianne", "Marianne-Bold_Italic", 700, "italic"),
-        ("Spectral", "Spectral-Regular", 400, "normal"),
-        ("Spectral", "Spectral-ExtraBold", 800, "normal"),
-    ]
+FACES = (
+    ("Marianne", "Marianne-Regular", 400, "normal"),
+    ("Marianne", "Marianne-Regular_Italic", 400, "italic"),
+    ("Marianne", "Marianne-Bold", 700, "normal"),
+    ("Marianne", "Marianne-Bold_Italic", 700, "italic"),
+)
+
+
+@cache
+def font_faces(inline: bool = False) -> str:
+    """@font-face rules for the Marianne fonts shipped in django-dsfr (no network, no system font needed).
+
+    `inline`: the fonts themselves, as data URIs (WOFF2, about 230 KB) — for an HTML file that is read on
+    another machine; otherwise file paths, which WeasyPrint reads on this one."""
     rules = []
-    for family, stem, weight, style in faces:
-        path = FONTS / f"{stem}.woff"
-        if path.exists():
-            rules.append(
-                f"@font-face {{ font-family: '{family}'; src: url('{path.as_uri()}'); "
-                f"font-weight: {weight}; font-style: {style}; }}"
-            )
+    for family, stem, weight, style in FACES:
+        if inline:
+            path = FONTS / f"{stem}.woff2"
+            if not path.exists():
+                continue
+            source = f"data:font/woff2;base64,{base64.b64encode(path.read_bytes()).decode()}"
+            kind = " format('woff2')"
+        else:
+            path = FONTS / f"{stem}.woff"
+            if not path.exists():
+                continue
+            source, kind = path.as_uri(), ""
+        rules.append(
+            f"@font-face {{ font-family: '{family}'; src: url('{source}'){kind}; "
+            f"font-weight: {weight}; font-style: {style}; }}"
+        )
     return "\n".join(rules)
 
 
-def render_html(template: str, context: dict[str, Any]) -> str:
-    """The document as a standalone HTML page (the template extends rapports/base.html)."""
+def render_html(template: str, context: dict[str, Any], autonome: bool = True) -> str:
+    """The document as a standalone HTML page (the template extends rapports/base.html); `autonome`: with the
+    fonts inside, so that the file reads the same anywhere (False: for WeasyPrint on this machine)."""
     from django.template.loader import render_to_string
 
-    return render_to_string(template, {"font_faces": font_faces(), **context})
+    return render_to_string(template, {"font_faces": font_faces(inline=autonome), **context})
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -67,8 +83,8 @@ def html_to_pdf(html: str) -> bytes:
     return out.getvalue()
 
 
-def document_html(document: Any) -> str:
-    """A `modele.Document` as a standalone HTML page."""
+def document_html(document: Any, autonome: bool = True) -> str:
+    """A `modele.Document` as a standalone HTML page (fonts included unless `autonome` is False)."""
     return render_html(
         "rapports/document.html",
         {
@@ -79,8 +95,9 @@ def document_html(document: Any) -> str:
             "date_document": document.date,
             "sommaire": document.sommaire(),
         },
+        autonome,
     )
 
 
 def document_pdf(document: Any) -> bytes:
-    return html_to_pdf(document_html(document))
+    return html_to_pdf(document_html(document, autonome=False))
