@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -386,11 +387,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             reuse=Path(args.reprendre) if args.reprendre else None,
         )
         status |= code
-    if args.suite in ("rapports", "tout"):
+    if args.suite == "rapports":
         from .bench.rapports import run_bench_rapports
 
         code, _ = run_bench_rapports(data_dir(args.data_dir), args.graine)
         status |= code
+    elif args.suite == "tout":
+        # Django reads its settings once per process and the web suite has set them up on its own workspace:
+        # the documents suite runs in a process of its own, as `cus bench --suite rapports` would
+        command = [sys.executable, "-m", "pilote_cus.cli", "bench", "--suite", "rapports", "--graine", str(args.graine)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+        status |= subprocess.run(
+            [*command, "--data-dir", str(data_dir(args.data_dir))], env=env, check=False
+        ).returncode
     return status
 
 
