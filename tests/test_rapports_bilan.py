@@ -16,7 +16,7 @@ import pytest
 from django.db import transaction
 
 from pilote_cus.cli import main
-from pilote_cus.comptes.models import Organisme, Role
+from pilote_cus.comptes.models import Implantation, Organisme, Role
 from pilote_cus.conventions import suivi
 from pilote_cus.conventions.etat_des_lieux import logements
 from pilote_cus.conventions.models import Appreciation, Bilan, Commentaire, Convention, Objectif, Statut
@@ -24,6 +24,7 @@ from pilote_cus.entrepot.entrepot import Warehouse
 from pilote_cus.graphiques import nombre
 from pilote_cus.indicateurs.objectifs import Objective
 from pilote_cus.rapports import bilan, synthese, tableur
+from pilote_cus.rapports.modele import Paragraphe
 from pilote_cus.rapports.rendu import DocumentError
 from pilote_cus.tableaux.models import Resultat
 from pilote_cus.tableaux.publication import publier
@@ -248,9 +249,13 @@ def test_la_synthese_regionale_a_ses_tables(docs: Documents) -> None:
     pct = round(100 * data["atteints"] / data["mesures"])
     assert compact(f"{pct} % des objectifs atteints ({data['atteints']} engagements atteints") in text
     assert data["conventions"] and data["indicateurs"]["lignes"]
-    # the State console's off-track count (kept per convention) agrees with the statuses counted here
-    assert [c["hors_trajectoire"] for c in data["conventions"]] == [b["hors_trajectoire"] for b in data["bailleurs"]]
-    assert sum(b["hors_trajectoire"] for b in data["bailleurs"]) > 0
+    # the State console's off-track count (kept per convention, every territory) agrees with the statuses
+    # counted here on the région's objectives: equal when none lies outside, never smaller
+    console = [c["hors_trajectoire"] for c in data["conventions"]]
+    here = [b["hors_trajectoire"] for b in data["bailleurs"]]
+    assert console == here if data["hors_region"] == 0 else all(a >= b for a, b in zip(console, here, strict=True))
+    assert sum(here) > 0
+    assert compact("Seuls comptent les objectifs dont le territoire est dans la région") in text
     for row in data["indicateurs"]["lignes"][:5]:
         assert compact(f"{row['code']} {row['libelle']}") in text
         assert compact(fr(row["valeur"])) in text
@@ -306,30 +311,55 @@ def monde(db: None) -> usines.Monde:
 
 
 def test_pourcentage_de_la_synthese_calcule_a_la_main(monde: usines.Monde) -> None:
-    """Region 84: 4 measured engagements, 3 met (75 %); one without result is not counted; region 76 apart."""
+    """Region 84: 8 measured engagements in the région, 6 met (75 %); one without result is not counted; the
+    objectives outside the région (département 13, Toulouse, Toulouse Métropole) are not counted; region 76 apart.
+    Once the landlord also owns dwellings in région 93, its landlord-wide objective and the EPCI the built-in
+    geography does not place are no longer counted either (4 met out of 6)."""
     c, o = monde.convention, monde.organisme
     c.statut = Statut.SUIVI
     c.save()
     # the factory's objective PP-1 departement 69 2019-2024 = 3 → realised 5: met
     usines.resultat(o, "PP-1", "departement", "69", "2019-2024", 5, None, 5, unite="logements")
-    for code, value, objective in (("PP-2", 40.0, 30.0), ("PP-3", 12.0, 10.0), ("PS-1", 20.0, 50.0)):
+    engagements = [
+        ("PP-2", "departement", "69", 40.0, 30.0),  # met
+        ("PP-3", "departement", "69", 12.0, 10.0),  # met
+        ("PS-1", "departement", "69", 20.0, 50.0),  # not met
+        ("PP-2", "commune", "69123", 40.0, 30.0),  # Lyon: met
+        ("PP-2", "epci", "200046977", 10.0, 30.0),  # Métropole de Lyon: not met
+        ("PP-2", "bailleur", o.code, 40.0, 30.0),  # the whole stock, all in région 84: met
+        ("PP-2", "epci", "200099999", 40.0, 30.0),  # unknown to the built-in geography: met
+        ("PP-2", "departement", "13", 10.0, 30.0),  # outside the région: not counted
+        ("PP-2", "commune", "31555", 10.0, 30.0),  # Toulouse: not counted
+        ("PP-2", "epci", "243100518", 40.0, 30.0),  # Toulouse Métropole: not counted
+    ]
+    for code, maille, territoire, value, objective in engagements:
         Objectif.objects.create(
-            convention=c, code=code, maille="departement", code_territoire="69", periode="2021", valeur=objective
+            convention=c, code=code, maille=maille, code_territoire=territoire, periode="2021", valeur=objective
         )
-        usines.resultat(o, code, "departement", "69", "2021", value, 100, value)
+        usines.resultat(o, code, maille, territoire, "2021", value, 100, value)
     Objectif.objects.create(
         convention=c, code="SR-1", maille="departement", code_territoire="01", periode="2021", valeur=80
     )
     data = synthese.donnees_synthese("84", 2)
-    assert (data["atteints"], data["mesures"]) == (3, 4)
-    assert data["statuts"] == {"atteint": 3, "non atteint": 1, "non publié": 1}
+    assert (data["atteints"], data["mesures"], data["hors_region"]) == (6, 8, 3)
+    assert data["statuts"] == {"atteint": 6, "non atteint": 2, "non publié": 1}
     assert [r["bailleur"] for r in data["conventions"]] == ["Habitat du Rhône"]
     landlord = data["bailleurs"][0]
-    assert (landlord["engagements"], landlord["hors_trajectoire"], landlord["part_atteints"]) == (5, 1, 75.0)
-    text = normaliser(synthese.document(data).couverture[-1][1])
-    assert text == "75 % des objectifs atteints (3 engagements atteints sur 4 mesurés)"
+    assert (landlord["engagements"], landlord["hors_trajectoire"], landlord["part_atteints"]) == (9, 2, 75.0)
+    # the conventions table keeps the State console's count, over every territory: 13 and Toulouse too
+    assert data["conventions"][0]["hors_trajectoire"] == 4
+    doc = synthese.document(data)
+    text = normaliser(doc.couverture[-1][1])
+    assert text == "75 % des objectifs atteints (6 engagements atteints sur 8 mesurés)"
+    notes = " ".join(b.texte for b in doc.parties[0].blocs if isinstance(b, Paragraphe))
+    assert "3 objectif(s) d'un territoire hors de la région ne sont pas comptés ici." in notes
     with pytest.raises(DocumentError, match="précisez --region CODE parmi 76, 84"):
         synthese.choisir_region(None)
+
+    Implantation.objects.create(organisme=o, departement="13", region="93", logements=10)
+    data = synthese.donnees_synthese("84", 2)
+    assert (data["atteints"], data["mesures"], data["hors_region"]) == (4, 6, 5)
+    assert normaliser(synthese.document(data).couverture[-1][1]).startswith("67 % des objectifs atteints")
 
 
 def _petit_monde(monde: usines.Monde) -> Convention:

@@ -4,10 +4,12 @@ landlord, indicators consolidated for the région (all landlords summed), as a `
 Definitions (stated in the document):
 - the conventions are those (not replaced by an amendment) of the landlords owning dwellings in the région,
   of the chosen generation, within the reader's perimeter (the State's console and consolidation pages);
-- an engagement is an objective of such a convention (any territory, any year or cumulated period); it is
-  *measured* when the active publication gives it a value; the share of objectives met is the number of
-  measured engagements whose status is « atteint » divided by the number of measured engagements;
-- off track: « partiellement atteint » or « non atteint » (as on the State's console).
+- an engagement is an objective of such a convention whose territory lies in the région
+  (`tableaux.requetes.RegionTerritories`), any year or cumulated period; it is *measured* when the active
+  publication gives it a value; the share of objectives met is the number of measured engagements whose
+  status is « atteint » divided by the number of measured engagements;
+- off track: « partiellement atteint » or « non atteint » (as on the State's console). The conventions
+  table keeps the console's count, over every territory of the convention.
 """
 
 import argparse
@@ -71,10 +73,15 @@ def donnees_synthese(
         .values_list("organisme", "n")
     )
     console = {r["pk"]: r for r in q.console_rows(in_region, publication)}
+    territories = q.region_territories(region)
     conventions_rows, landlords = [], []
     totals: Counter[str] = Counter()
+    outside = 0
     for c in in_region:
-        _, lines = suivi.lignes(c, list(c.objectifs.all()))
+        objectives = list(c.objectifs.all())
+        kept = [o for o in objectives if territories.contains(o.maille, o.code_territoire, c.organisme_id)]
+        outside += len(objectives) - len(kept)
+        _, lines = suivi.lignes(c, kept)
         counts = compter([{"statut": line["statut"]} for line in lines])
         totals.update(counts)
         measured = sum(counts.get(s, 0) for s in MESURES)
@@ -114,6 +121,7 @@ def donnees_synthese(
         "statuts": {s: totals[s] for s in (*MESURES, "non calculable", "non publié") if totals[s]},
         "mesures": measured,
         "atteints": totals.get("atteint", 0),
+        "hors_region": outside,
         "indicateurs": _indicateurs(publication, region, generation),
     }
 
@@ -199,6 +207,7 @@ def _synthese(data: dict[str, Any], phrase: str) -> list[Bloc]:
             "d'engagements mesurés au statut « atteint » rapporté au nombre d'engagements mesurés.",
             "note",
         ),
+        Paragraphe(REGLE_TERRITOIRE + _hors_region(data["hors_region"]), "note"),
     ]
     if data["statuts"]:
         blocs.append(
@@ -214,6 +223,18 @@ def _synthese(data: dict[str, Any], phrase: str) -> list[Bloc]:
             )
         )
     return blocs
+
+
+REGLE_TERRITOIRE = (
+    "Seuls comptent les objectifs dont le territoire est dans la région (région, département, EPCI ou commune "
+    "de la région) ; un objectif sur tout le parc du bailleur compte quand tous ses logements sont dans la région."
+)
+
+
+def _hors_region(count: int) -> str:
+    if not count:
+        return ""
+    return f" {count} objectif(s) d'un territoire hors de la région ne sont pas comptés ici."
 
 
 CONVENTION_COLUMNS = ["Bailleur", "Identifiant", "Convention", "Période", "Étape", "Logements", "Hors trajectoire"]
@@ -248,7 +269,11 @@ def _tableau_conventions(data: dict[str, Any]) -> Tableau:
             for r in data["conventions"]
         ],
         alignements=["texte", "texte", "texte", "texte", "texte", "nombre", "nombre"],
-        note="Logements : parc du bailleur dans la région au dernier RPLS.",
+        note=(
+            "Logements : parc du bailleur dans la région au dernier RPLS. Hors trajectoire : le compte de la console "
+            "de l'État, sur tous les territoires de la convention (le tableau par bailleur ne compte que ceux de "
+            "la région)."
+        ),
     )
 
 
@@ -342,6 +367,7 @@ def classeur_xlsx(data: dict[str, Any], perimetre: str = "") -> bytes:
     facts = [("Région", data["region"]), ("Génération", str(data["generation"]))]
     if perimetre:
         facts.append(("Périmètre", perimetre))
+    facts.append(("Objectifs comptés", REGLE_TERRITOIRE + _hors_region(data["hors_region"])))
     sheets = [
         (
             "Conventions",

@@ -13,6 +13,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Va
 
 from ..comptes.models import Implantation, Organisme
 from ..conventions.models import Convention, Objectif, Statut
+from ..geographie.referentiel import departement_of, gazetteer
 from ..indicateurs.catalogue import POLICY_LABELS, Indicator, catalogue
 from ..indicateurs.objectifs import status
 from .models import HorsTrajectoire, Publication, Resultat
@@ -206,6 +207,54 @@ def regions_known() -> list[str]:
 def region_departements(region: str) -> list[str]:
     found = Implantation.objects.filter(region=region).values_list("departement", flat=True).distinct()
     return sorted(found)
+
+
+LANDLORD_WIDE = ("bailleur", "segment", "france")  # a landlord's objectives on its whole stock
+
+
+@dataclass(frozen=True)
+class RegionTerritories:
+    """What lies in a région, for the objectives of its landlords (application database and built-in geography).
+
+    Départements: those of the région's RPLS implantations and of the built-in gazetteer; a commune by its
+    code's département; an EPCI by the départements of its gazetteer communes. A landlord-wide objective
+    (bailleur, segment, France), or an EPCI the gazetteer does not know, lies in the région when all the
+    landlord's dwellings do.
+    """
+
+    region: str
+    departements: frozenset[str]
+    epci: frozenset[str]
+    epci_known: frozenset[str]
+    landlords_inside: frozenset[int]
+
+    def contains(self, maille: str, code: str, organisme_id: int) -> bool:
+        if maille == "region":
+            return code == self.region
+        if maille == "departement":
+            return code in self.departements
+        if maille == "commune":
+            return departement_of(code) in self.departements
+        if maille == "bailleur_departement":
+            return code.rsplit("|", 1)[-1] in self.departements
+        if maille == "epci" and code in self.epci_known:
+            return code in self.epci
+        return (maille in LANDLORD_WIDE or maille == "epci") and organisme_id in self.landlords_inside
+
+
+def region_territories(region: str) -> RegionTerritories:
+    gaz = gazetteer()
+    departements = {d for d, info in gaz.departements.items() if info["region"] == region}
+    departements |= set(region_departements(region))
+    inside = Implantation.objects.filter(region=region).values_list("organisme", flat=True)
+    outside = Implantation.objects.exclude(region=region).values_list("organisme", flat=True)
+    return RegionTerritories(
+        region=region,
+        departements=frozenset(departements),
+        epci=frozenset(c.epci for c in gaz.communes if c.departement in departements),
+        epci_known=frozenset(c.epci for c in gaz.communes),
+        landlords_inside=frozenset(inside.exclude(organisme__in=outside).distinct()),
+    )
 
 
 def region_figures(region: str, conventions: QuerySet[Convention]) -> dict[str, Any]:
