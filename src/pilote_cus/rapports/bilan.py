@@ -347,13 +347,8 @@ def donnees_evaluation(
             f"après la fin de la convention ({convention.annee_fin})."
         )
     sentence, date = texte_provenance()
-    data = suivi.evaluation(convention, horizon)
-    rows = data["lignes"]
-    territoire = _territoire_lecteur(lecteur)
-    if territoire is not None:
-        maille, codes = territoire
-        rows = [r for r in rows if r["objectif"].maille == maille and r["objectif"].code_territoire in codes]
-    return data, engagements_lignes(convention, rows), sentence, date
+    data = suivi.evaluation(convention, horizon, _territoire_lecteur(lecteur))
+    return data, engagements_lignes(convention, data["lignes"]), sentence, date
 
 
 def resume_evaluation(rows: list[dict[str, Any]]) -> dict[str, Any]:
