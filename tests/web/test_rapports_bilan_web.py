@@ -133,6 +133,9 @@ def test_evaluation_avec_l_avis_de_l_etat(suivi: usines.Monde, tmp_path: Path) -
     assert c.get(reverse("bilans:evaluation", args=[suivi.convention.pk, 4])).status_code == 404
     assert client(suivi.association_user).get(url).status_code == 403
     assert client(suivi.autre_bailleur).get(url).status_code == 404
+    # the Métropole (EPCI) reads no département-level engagement in the evaluation either
+    collectivite = client(suivi.collectivite_user).get(f"{url}?format=xlsx")
+    assert collectivite.status_code == 200 and rows_of(collectivite.content, tmp_path, "xlsx") == []
 
 
 def test_docx_du_bilan(suivi: usines.Monde) -> None:
