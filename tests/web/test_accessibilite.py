@@ -22,6 +22,13 @@ AXE = RACINE / "node_modules" / "axe-core" / "axe.min.js"
 RESULTATS = RACINE / "artefacts" / "accessibilite"
 NORMES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOQUANTS = {"serious", "critical"}
+TELEPHONE = {"width": 390, "height": 800}
+ECRAN = {"width": 1280, "height": 900}
+# Pages also audited on a phone's width, where their wide tables scroll horizontally.
+SUR_TELEPHONE = {
+    "tableau-de-bord", "imports", "objectifs", "suivi", "evaluation", "signature", "classement-carte", "loyers-sls",
+    "journal", "consolidation", "detail-bailleur",
+}  # fmt: skip
 
 # (rule id, CSS selector of the node) → why it cannot be fixed in our templates. Keep it empty if possible.
 EXCLUSIONS: dict[tuple[str, str], str] = {}
@@ -156,10 +163,10 @@ def _enregistrer(nom: str, resultats: dict[str, Any]) -> None:
 def test_pages_sans_violation_grave(demo: Demo, sessions: dict[str, Session], navigateur: Any) -> None:  # noqa: F811
     version = _version_carte(demo)
     problemes: list[str] = []
-    audites = textes_svg = 0
+    audites = textes_svg = telephone = 0
 
     # The login page, before anyone logs in.
-    contexte = navigateur.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    contexte = navigateur.new_context(viewport=ECRAN, locale="fr-FR")
     try:
         page = contexte.new_page()
         assert page.goto(f"{demo.url}{reverse('connexion')}").status == 200
@@ -182,6 +189,13 @@ def test_pages_sans_violation_grave(demo: Demo, sessions: dict[str, Session], na
             problemes += pales
             textes_svg += n
             audites += 1
+            if nom in SUR_TELEPHONE:
+                page.set_viewport_size(TELEPHONE)
+                resultats = _axe(page)
+                _enregistrer(f"{login}-{nom}-telephone", resultats)
+                problemes += _bloquantes(resultats, f"{login} {chemin} (largeur d'un téléphone)")
+                page.set_viewport_size(ECRAN)
+                telephone += 1
 
     bailleur = sessions["bailleur"]
     for nom, chemin, bouton in _erreurs(demo):
@@ -194,8 +208,20 @@ def test_pages_sans_violation_grave(demo: Demo, sessions: dict[str, Session], na
         problemes += _bloquantes(resultats, f"bailleur {chemin} (formulaire envoyé vide)")
         audites += 1
 
+    # On a phone: the header's menu opens as a DSFR modal; it is audited open.
+    page = bailleur.go(reverse("tableaux:bailleur"))
+    page.set_viewport_size(TELEPHONE)
+    bailleur.click("Menu")
+    page.locator("#fr-menu-mobile .fr-nav__link").first.wait_for()
+    resultats = _axe(page)
+    _enregistrer("bailleur-menu-mobile", resultats)
+    problemes += _bloquantes(resultats, f"bailleur {reverse('tableaux:bailleur')} (menu ouvert sur téléphone)")
+    audites += 1
+    page.set_viewport_size(ECRAN)
+
+    assert telephone == 13  # SUR_TELEPHONE: 9 pages of the landlord, 3 of the State, the map for the association
     assert textes_svg > 50  # the charts' axes and legends were checked, not an empty selection
-    assert audites == 1 + sum(len(p) for p in _pages(demo, version).values()) + len(_erreurs(demo))
+    assert audites == 1 + sum(len(p) for p in _pages(demo, version).values()) + len(_erreurs(demo)) + 1
     assert not problemes, f"{len(problemes)} violation(s) grave(s) d'accessibilité (axe-core, WCAG 2.1 AA) :\n" + (
         "\n".join(problemes)
     )
