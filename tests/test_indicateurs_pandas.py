@@ -79,6 +79,7 @@ EVENTS = {
     """,
     "reclamations": """
         SELECT 'R' || row_number() OVER () AS id_reclamation, organisme_id AS organisme, depcom,
+               NULL AS programme,
                'TECHNIQUE' AS categorie, [true, true, false][pick(k, 'ecrite', 3) + 1] AS ecrite,
                make_date(annee, 1 + pick(k, 'mois', 12), 1 + pick(k, 'jour', 28)) AS date_reception,
                CASE WHEN pick(k, 'rep?', 5) > 0 THEN date_reception + pick(k, 'rep', 40) END AS date_reponse,
@@ -88,7 +89,7 @@ EVENTS = {
     """,
     "equipements": """
         SELECT 'EQ' || batiment_id AS id_equipement, any_value(organisme_id) AS organisme,
-               any_value(depcom) AS depcom,
+               any_value(depcom) AS depcom, NULL AS programme,
                ['ASCENSEUR', 'CHAUFFERIE'][pick(batiment_id::VARCHAR, 'type', 2) + 1] AS type_equipement,
                2015 + pick(batiment_id::VARCHAR, 'service', 10) AS annee_mise_en_service,
                CASE WHEN pick(batiment_id::VARCHAR, 'retrait?', 3) = 0

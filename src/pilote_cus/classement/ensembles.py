@@ -12,8 +12,20 @@ adopted version's ensembles with it. Fields named as the grid's landlord fields 
 - `taux_rotation`: dwellings let whose current lease started in the year before the snapshot, among those
   offered for rent, in % (moves of the year still in place on 1 January: a lower bound of the turnover).
 
-RPLS says nothing of lifts nor of complaints per ensemble: `ascenseur` and `reclamations_par_logement` stay
-empty (the score explains « non renseigné »); bring them with a CSV file.
+Lifts and complaints come from the landlord's event files `equipements` and `reclamations` when their
+optional column `programme` (the RPLS COMPLGEO) is filled. An event belongs to the ensemble of the same
+landlord, commune and programme name (`complgeo`, compared in capitals with spaces trimmed and collapsed;
+ensembles whose names differ only so are counted together):
+
+- `ascenseur`: « oui » if a lift (`ASCENSEUR`) of the ensemble is in service on 1 January of the snapshot
+  (put into service before that year, not withdrawn before it), « non » if the ensemble is named in the
+  equipment register (any equipment, any year) but has no lift in service then;
+- `reclamations_par_logement`: complaints received in the year before the snapshot (the last full year)
+  ÷ dwellings of the ensemble, when the ensemble is named by at least one complaint (any year) and the
+  landlord has complaints located by programme in that year (otherwise the year is not known: 0 would lie).
+
+Any other ensemble keeps these fields empty (the score explains « non renseigné »); a CSV file can bring them.
+Snapshots written before the column existed have no `programme`: they are skipped.
 
 Coordinates: the centroid of the located dwellings, in the coordinate system most used in the ensemble. WGS84
 (EPSG:4326) is read as is, Lambert-93 (EPSG:2154) converted with the IGN closed formulas (no pyproj); the
@@ -27,6 +39,8 @@ from typing import Any
 import duckdb
 
 from ..entrepot.entrepot import NoSnapshot, Warehouse
+from ..evenements.schema import event_schemas
+from ..evenements.stockage import snapshots_by_year
 
 WGS84, LAMBERT_93 = 4326, 2154
 
@@ -41,6 +55,7 @@ class EnsemblesEntrepot:
     vintage: int
     rows: list[dict[str, Any]]
     sans_coordonnees: list[str] = field(default_factory=list)  # ids of ensembles without lat/lon
+    evenements: list[str] = field(default_factory=list)  # ids of the event snapshots read (lifts, complaints)
 
 
 # GRS80 ellipsoid and the Lambert-93 secant cone (IGN, NTG_71)
@@ -97,6 +112,11 @@ def to_wgs84(x: float | None, y: float | None, epsg: int | None) -> tuple[float,
     return None
 
 
+# the programme name as compared: capitals, spaces trimmed and collapsed, NULL when empty
+def _key(sql: str) -> str:
+    return f"nullif(upper(trim(regexp_replace({sql}, '\\s+', ' ', 'g'))), '')"
+
+
 QUERY = """
 WITH l AS (
     SELECT * FROM read_parquet($path)
@@ -126,6 +146,7 @@ dpe AS (
 stock AS (
     SELECT ensemble_id,
            coalesce(mode(complgeo), mode(nomvoie), '') AS nom,
+           {key} AS cle,
            mode(depcom) AS commune,
            mode(iris) AS iris,
            count(*) AS logements,
@@ -135,7 +156,7 @@ stock AS (
            count(*) FILTER (mode = '1' AND year(bail) = $vintage - 1) AS emmenagements
     FROM l GROUP BY ensemble_id
 )
-SELECT s.ensemble_id::VARCHAR AS id, s.nom, s.commune, s.iris, s.logements, s.annee_construction,
+SELECT s.ensemble_id::VARCHAR AS id, s.nom, s.cle, s.commune, s.iris, s.logements, s.annee_construction,
        d.etiquette_dpe, d.etiquette_dpe_pire, d.repartition_dpe,
        CASE WHEN s.offerts > 0 THEN round(100.0 * s.vacants / s.offerts, 2) END AS taux_vacance,
        CASE WHEN s.offerts > 0 THEN round(100.0 * s.emmenagements / s.offerts, 2) END AS taux_rotation,
@@ -144,7 +165,90 @@ FROM stock s
 LEFT JOIN dpe d USING (ensemble_id)
 LEFT JOIN centroids c USING (ensemble_id)
 ORDER BY s.commune, s.nom, id
+""".replace("{key}", _key("mode(complgeo)"))
+
+
+LIFTS = """
+SELECT depcom, {key} AS cle,
+       count(*) FILTER (type_equipement = 'ASCENSEUR' AND annee_mise_en_service < $vintage
+                        AND (annee_retrait IS NULL OR annee_retrait >= $vintage)) AS ascenseurs
+FROM ({source}) WHERE organisme = $organisme AND {key} IS NOT NULL
+GROUP BY ALL
 """
+COMPLAINTS = """
+SELECT depcom, {key} AS cle, count(*) FILTER (annee = $vintage - 1) AS reclamations
+FROM ({source}) WHERE organisme = $organisme AND {key} IS NOT NULL
+GROUP BY ALL
+"""
+EVENT_COLUMNS = {
+    "equipements": ("organisme", "depcom", "programme", "type_equipement", "annee_mise_en_service", "annee_retrait"),
+    "reclamations": ("organisme", "depcom", "programme", "annee"),
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _located_events(
+    connection: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str
+) -> tuple[str | None, list[str]]:
+    """SQL of the rows of event table `name` readers take today, from the snapshots that have the column
+    `programme` (older ones are skipped), and the ids of these snapshots; None if there is none."""
+    columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS[name])
+    parts, ids = [], []
+    for snapshot, years in snapshots_by_year(warehouse, event_schemas()[name]):
+        table = f"read_parquet({_literal(str(snapshot.table(name)))})"
+        present = {str(row[0]) for row in connection.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
+        if "programme" not in present:
+            continue
+        where = "" if years is None else f" WHERE annee IN ({', '.join(str(y) for y in years)})"
+        parts.append(f"SELECT {columns} FROM {table}{where}")
+        ids.append(snapshot.id)
+    return (" UNION ALL ".join(parts) if parts else None), ids
+
+
+def _lifts_and_complaints(
+    connection: duckdb.DuckDBPyConnection, warehouse: Warehouse, organisme_code: str, vintage: int
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int], list[str]]:
+    """By (commune, programme key): lifts in service on 1 January of `vintage` (the ensembles named in the
+    equipment register), complaints received in `vintage - 1` (the ensembles named by a complaint); the ids
+    of the snapshots read."""
+    found: list[dict[tuple[str, str], int]] = []
+    read: list[str] = []
+    for name, query in (("equipements", LIFTS), ("reclamations", COMPLAINTS)):
+        source, ids = _located_events(connection, warehouse, name)
+        counts: dict[tuple[str, str], int] = {}
+        if source is not None:
+            sql = query.format(source=source, key=_key("programme"))
+            rows = connection.execute(sql, {"organisme": organisme_code, "vintage": vintage}).fetchall()
+            counts = {(str(depcom), str(key)): int(n) for depcom, key, n in rows}
+            read += ids
+        found.append(counts)
+    return found[0], found[1], read
+
+
+def _add_lifts_and_complaints(
+    rows: list[dict[str, Any]], lifts: dict[tuple[str, str], int], complaints: dict[tuple[str, str], int]
+) -> None:
+    """Set `ascenseur` and `reclamations_par_logement` of each row (None: not known); pops `cle`."""
+    dwellings: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row["cle"] is not None:
+            key = (str(row["commune"]), str(row["cle"]))
+            dwellings[key] = dwellings.get(key, 0) + int(row["logements"])
+    year_known = sum(complaints.values()) > 0  # complaints located by programme in the year before the snapshot
+    for row in rows:
+        cle = row.pop("cle")
+        key = (str(row["commune"]), str(cle))
+        row["ascenseur"] = None
+        row["reclamations_par_logement"] = None
+        if cle is None:
+            continue
+        if key in lifts:
+            row["ascenseur"] = "oui" if lifts[key] > 0 else "non"
+        if year_known and key in complaints:
+            row["reclamations_par_logement"] = round(complaints[key] / dwellings[key], 2)
 
 
 def ensembles_entrepot(warehouse: Warehouse, organisme_code: str) -> EnsemblesEntrepot:
@@ -165,7 +269,12 @@ def ensembles_entrepot(warehouse: Warehouse, organisme_code: str) -> EnsemblesEn
         names = [d[0] for d in cursor.description or []]
         records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except (duckdb.Error, OSError) as error:
+        connection.close()
         raise EnsemblesError(f"Instantané RPLS {snapshot.id} illisible ({error}).") from None
+    try:
+        lifts, complaints, events = _lifts_and_complaints(connection, warehouse, organisme_code, snapshot.vintage)
+    except (duckdb.Error, OSError) as error:
+        raise EnsemblesError(f"Équipements ou réclamations de l'entrepôt illisibles ({error}).") from None
     finally:
         connection.close()
     if not records:
@@ -173,7 +282,8 @@ def ensembles_entrepot(warehouse: Warehouse, organisme_code: str) -> EnsemblesEn
             f"Aucun logement de l'organisme {organisme_code} dans l'instantané RPLS {snapshot.id} "
             f"(millésime {snapshot.vintage}) : vérifiez que son RPLS a été importé, ou téléversez un fichier CSV."
         )
-    result = EnsemblesEntrepot(snapshot.id, snapshot.vintage, [])
+    _add_lifts_and_complaints(records, lifts, complaints)
+    result = EnsemblesEntrepot(snapshot.id, snapshot.vintage, [], evenements=events)
     for record in records:
         x, y, epsg = record.pop("x"), record.pop("y"), record.pop("epsg")
         point = to_wgs84(x, y, epsg)

@@ -277,6 +277,7 @@ def _complaints(h: History, rng: np.random.Generator) -> Columns:
         "id_reclamation": _numbered("REC", day),
         "organisme": h.siret(h.ens.landlord[ensemble]),
         "depcom": h.depcom(h.ens.commune[ensemble]),
+        "programme": h.column("COMPLGEO")[dwelling],
         "categorie": np.asarray(names, dtype=object)[rng.choice(len(names), size=n, p=weights)],
         "ecrite": rng.random(n) < WRITTEN,
         "date_reception": day,
@@ -327,6 +328,7 @@ def _equipment(h: History, rng: np.random.Generator) -> Columns:
         "id_equipement": ids[keep],
         "organisme": h.siret(h.ens.landlord[owner[keep]]),
         "depcom": h.depcom(h.ens.commune[owner[keep]]),
+        "programme": h.ensemble_name[owner[keep]],  # the RPLS COMPLGEO of the ensemble served
         "type_equipement": kind[keep],
         "annee_mise_en_service": start[keep],
         "annee_retrait": pa.array(end[keep], mask=end[keep] == 0),
