@@ -244,6 +244,13 @@ def test_snapshot_written_before_the_column_is_skipped(tmp_path: Path) -> None:
     pq.write_table(pq.read_table(old).drop(["programme"]), old)  # as stored before `programme` existed
     assert {v[1:] for v in _by_id(warehouse).values()} == {(None, None)}
     assert ensembles_entrepot(warehouse, "ORG1").evenements == []
+    # the indicators' view of the events still reads that snapshot: the new column comes back empty
+    from pilote_cus.evenements.schema import event_schemas
+    from pilote_cus.evenements.stockage import event_view_sql
+
+    sql, ids = event_view_sql(warehouse, event_schemas()["equipements"])
+    before = duckdb.sql(f"SELECT count(*) FROM read_parquet('{old}')").fetchone()
+    assert ids and duckdb.sql(f"SELECT count(*), count(programme) FROM ({sql})").fetchone() == (before[0], 0)
 
 
 def test_demo_lifts_and_complaints_against_an_independent_query() -> None:

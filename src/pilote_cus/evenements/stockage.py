@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from ..entrepot.completion import Previous, add_other_landlords
 from ..entrepot.entrepot import Snapshot, Warehouse
@@ -114,9 +115,12 @@ def event_view_sql(
     """SQL of the view of `schema` over the warehouse, and the ids of the snapshots it reads (`chosen`, if
     the caller already has snapshots_by_year)."""
     parts, ids = [], []
-    names = ", ".join(f'"{n}"' for n in schema.stored_columns())
+    declared = schema.stored_columns()
     for snapshot, years in snapshots_by_year(warehouse, schema) if chosen is None else chosen:
         path: Path = snapshot.table(schema.nom)
+        # a snapshot stored before a column was added to the schema (an optional one) reads it as empty
+        present = set(pq.read_schema(path).names)
+        names = ", ".join(f'"{n}"' if n in present else f'CAST(NULL AS {t}) AS "{n}"' for n, t in declared.items())
         where = "" if years is None else f" WHERE annee IN ({', '.join(str(y) for y in years)})"
         parts.append(f"SELECT {names} FROM read_parquet('{path}'){where}")
         ids.append(snapshot.id)
