@@ -198,7 +198,7 @@ def test_le_bilan_a_ses_parties_et_dit_les_chiffres_publies(docs: Documents) -> 
             line
             for line in lines
             if line.strip().startswith(row["code"] + " ")
-            and f"departement {row['territoire']}" in line
+            and f"({row['territoire']})" in line
             and all(e in line for e in expected)
         ]
         assert found, (row, expected)

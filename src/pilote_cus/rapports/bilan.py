@@ -24,6 +24,7 @@ from .docx import document_docx
 from .modele import Bloc, Document, Encadre, Figure, Paragraphe, Partie, Tableau, Titre
 from .rendu import DocumentError, document_html, document_pdf
 from .selection import convention_choisie, ecrire, provenance, sortie
+from .territoires import libelle
 
 MESURES = ("atteint", "partiellement atteint", "non atteint")  # statuses of an engagement with a published value
 STATUTS = (*MESURES, "non calculable", "non publié")
@@ -116,7 +117,7 @@ def compter(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _territoire(maille: str, code: str) -> str:
-    return "Tout le parc" if maille == "bailleur" else f"{maille} {code}"
+    return libelle(maille, code)
 
 
 def _tableaux_par_politique(rows: list[dict[str, Any]], avis: bool) -> list[Bloc]:

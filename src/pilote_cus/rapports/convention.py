@@ -17,7 +17,7 @@ from .. import graphiques
 from ..entrepot.entrepot import NoSnapshot, Snapshot, Warehouse
 from ..graphiques import nombre
 from ..patrimoine.etat_des_lieux import declaration
-from . import annexes, selection
+from . import annexes, selection, territoires
 from .modele import Bloc, Document, Encadre, Paragraphe, Partie, Signatures, Tableau, Titre
 from .rendu import DocumentError, document_html, document_pdf
 
@@ -161,17 +161,7 @@ def date_fr(value: date | None) -> str:
 
 
 def _dep_names() -> dict[str, str]:
-    from ..geographie.referentiel import gazetteer
-
-    return {code: str(d.get("nom", code)) for code, d in gazetteer().departements.items()}
-
-
-def territoire(maille: str, code: str, names: dict[str, str]) -> str:
-    if maille == "departement":
-        return f"{names.get(code, code)} ({code})"
-    if maille in ("bailleur", "france"):
-        return "Ensemble du patrimoine"
-    return f"{code} ({maille})"
+    return territoires.departements()
 
 
 # --- parts --------------------------------------------------------------------------------------------------
@@ -316,7 +306,7 @@ def _engagements_table(items: list[dict[str, Any]], label: str, names: dict[str,
         [
             [
                 f"{i['code']} — {i['libelle']}",
-                territoire(i["maille"], i["territoire"], names),
+                territoires.libelle(i["maille"], i["territoire"]),
                 i["unite"],
                 *(valeur(i["objectifs"].get(p)) if p in i["objectifs"] else "" for p in periods),
             ]
