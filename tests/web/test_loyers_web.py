@@ -283,6 +283,8 @@ def test_sls_annex_pdf_shows_the_retained_scale(loyers: dict[str, Any]) -> None:
 
     avant = texte()
     assert "aucun : barème national" in avant and "CDPR retenu" not in avant
+    # the flat rate of a household without answer: the national CDPR at 200 % (hand-computed 14,910) and the fee
+    assert "dépassement de 200 % (14,910 au barème national)" in avant and "25 € de frais de dossier" in avant
     charge = simuler(loyers, a_20_pct="0,25").context["charge"]
     loyers["client"].post(reverse("loyers:sls_retenir", args=[loyers["o"].pk]), {"nom": "Modulé", "charge": charge})
     apres = texte()

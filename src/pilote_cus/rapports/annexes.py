@@ -178,6 +178,16 @@ def partie_sls(organisme: Any, annee: int) -> Partie:
             f"Barème de référence : version {scale['version']} (loyers/sls.toml)."
         )
     )
+    no_answer = scale["defaut_de_reponse"]
+    partie.blocs.append(
+        Paragraphe(
+            "Ménage qui ne répond pas à l'enquête sur les ressources : après mise en demeure, SLS forfaitaire "
+            f"provisoire calculé avec le CDPR d'un dépassement de {no_answer['depassement_pct']} % "
+            f"({_cdpr(sls.cdpr_national(no_answer['depassement_pct']))} au barème national), sans plafonnement, "
+            f"majoré de {nombre(no_answer['frais_dossier'], 0)} € de frais de dossier. Les ménages bénéficiaires "
+            "de l'APL ne sont pas enquêtés et ne paient pas de SLS."
+        )
+    )
     retained = BaremeSLS.objects.filter(organisme=organisme, retenu=True).first()
     modulated = None
     note = ""
