@@ -1,7 +1,6 @@
 """Pages of the concertation of the classement au service rendu."""
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from ..comptes import perimetre
 from ..comptes.models import Role, Utilisateur
 from ..entrepot.entrepot import Warehouse
-from ..exports import write_table
+from ..web import telechargement
 from ..web.acces import htmx, roles_requis, utilisateur
 from . import carte, concertation
 from .forms import ENTREPOT, CommentaireForm, CreationForm, SaisieForm
@@ -287,7 +286,7 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     schema = pa.schema([(c, pa.float64() if c in NOMBRES else pa.string()) for c in COLONNES_EXPORT])
     table = pa.Table.from_pylist(rows, schema=schema)
-    nom = f"classement-{version.organisme.code}-v{version.numero}"
+    nom = _nom_fichier(version)
     metadata = {
         "source": "Pilote CUS — classement au service rendu",
         "organisme": version.organisme.nom,
@@ -295,17 +294,11 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
         "statut": version.get_statut_display(),
         "grille": f"{version.grille_nom} (version {version.grille_version})",
     }
-    with tempfile.TemporaryDirectory() as dossier:
-        chemin = Path(dossier) / f"{nom}.{fmt}"
-        write_table(table, fmt, chemin, "classement", metadata)
-        contenu = chemin.read_bytes()
-    types = {
-        "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-    response = HttpResponse(contenu, content_type=types[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{nom}.{fmt}"'
-    return response
+    return telechargement.table(table, nom, fmt, "classement", metadata)
+
+
+def _nom_fichier(version: VersionClassement) -> str:
+    return f"classement-{version.organisme.code}-v{version.numero}"
 
 
 def _export_pdf(version: VersionClassement) -> HttpResponse:
@@ -329,10 +322,7 @@ def _export_pdf(version: VersionClassement) -> HttpResponse:
         provenance=f"Version n° {version.numero} du classement calculée le {version.cree_le:%d/%m/%Y} (Pilote CUS).",
         date=cree,
     )
-    nom = f"classement-{version.organisme.code}-v{version.numero}.pdf"
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{nom}"'
-    return response
+    return telechargement.fichier(document_pdf(document), _nom_fichier(version), "pdf")
 
 
 def _export_geojson(version: VersionClassement) -> HttpResponse:
@@ -344,7 +334,4 @@ def _export_geojson(version: VersionClassement) -> HttpResponse:
         "grille": f"{version.grille_nom} (version {version.grille_version})",
     }
     contenu = json.dumps(carte.geojson(version.ensembles, proprietes), ensure_ascii=False, indent=1)
-    nom = f"classement-{version.organisme.code}-v{version.numero}.geojson"
-    response = HttpResponse(contenu.encode("utf-8"), content_type="application/geo+json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{nom}"'
-    return response
+    return telechargement.fichier(contenu.encode("utf-8"), _nom_fichier(version), "geojson")

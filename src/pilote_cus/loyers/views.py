@@ -5,7 +5,6 @@ landlord's working simulations before it proposes its convention; the State sees
 
 import io
 import math
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,8 @@ from .. import graphiques
 from ..audit.journal import record
 from ..classement.models import StatutVersion, VersionClassement
 from ..comptes.models import Organisme, Role
-from ..exports import ExportError, write_table
+from ..exports import ExportError
+from ..web import telechargement
 from ..web.acces import roles_requis, utilisateur
 from . import sls
 from .forms import (
@@ -67,7 +67,7 @@ BAILLEUR = str(Role.BAILLEUR)
 PAR_PAGE = 50
 SEL_SIMULATION = "pilote_cus.loyers.simulation_sls"
 DUREE_SIMULATION = 24 * 3600  # a simulation can be retained or exported during one day
-TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS_EXPORT = ("csv", "xlsx")
 
 
 def organisme_ou_404(request: HttpRequest, pk: Any) -> Organisme:
@@ -251,7 +251,7 @@ def _ajuster(request: HttpRequest, organisme: Organisme, calcul: Calcul) -> Http
 def maximaux_export(request: HttpRequest, organisme: int) -> HttpResponse:
     o = organisme_ou_404(request, organisme)
     fmt, contenu = request.GET.get("format", "xlsx"), request.GET.get("contenu", "impact")
-    if fmt not in TYPES or contenu not in ("impact", "rpls"):
+    if fmt not in FORMATS_EXPORT or contenu not in ("impact", "rpls"):
         raise Http404("Export inconnu (format csv ou xlsx ; contenu impact ou rpls).")
     context = _calcul(request, o)
     calcul: Calcul | None = context.get("calcul")
@@ -269,20 +269,13 @@ def maximaux_export(request: HttpRequest, organisme: int) -> HttpResponse:
         if calcul.revision
         else "aucune",
     }
-    with tempfile.TemporaryDirectory() as dossier:
-        chemin = Path(dossier) / f"{nom}.{fmt}"
-        try:
-            if contenu == "rpls":
-                export_rpls_fields(calcul.logements, fmt, chemin)
-            else:
-                write_table(calcul.impact_export(), fmt, chemin, "impact par logement", metadata)
-        except ExportError as error:
-            messages.error(request, str(error))
-            return redirect(reverse("loyers:maximaux", args=[o.pk]) + "?" + request.GET.urlencode())
-        contenu_fichier = chemin.read_bytes()
-    response = HttpResponse(contenu_fichier, content_type=TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{nom}.{fmt}"'
-    return response
+    try:
+        if contenu == "rpls":
+            return telechargement.ecrit(nom, fmt, lambda chemin: export_rpls_fields(calcul.logements, fmt, chemin))
+        return telechargement.table(calcul.impact_export(), nom, fmt, "impact par logement", metadata)
+    except ExportError as error:
+        messages.error(request, str(error))
+        return redirect(reverse("loyers:maximaux", args=[o.pk]) + "?" + request.GET.urlencode())
 
 
 # --- SLS simulation -------------------------------------------------------------------------------------------
@@ -452,10 +445,7 @@ def export_sls(request: HttpRequest, organisme: int) -> HttpResponse:
         messages.error(request, "Simulation expirée ou altérée : relancez la simulation avant de l'exporter.")
         return redirect("loyers:sls", o.pk)
     contenu = classeur_synthese(o, payload["bareme"], payload["synthese"])
-    response = HttpResponse(contenu, content_type=TYPES["xlsx"])
-    nom = f"simulation-sls-{o.code}-{payload['synthese']['annee']}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{nom}"'
-    return response
+    return telechargement.fichier(contenu, f"simulation-sls-{o.code}-{payload['synthese']['annee']}", "xlsx")
 
 
 LIBELLES_RESUME = {
@@ -531,6 +521,4 @@ def annexe_sls(request: HttpRequest, organisme: int) -> HttpResponse:
         provenance="Barème national et bornes de la modulation : loyers/sls.toml ; barème retenu : Pilote CUS.",
         date=quand.isoformat() if quand else f"{annee}-01-01",
     )
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="annexe-sls-{o.code}-{annee}.pdf"'
-    return response
+    return telechargement.fichier(document_pdf(document), f"annexe-sls-{o.code}-{annee}", "pdf")

@@ -5,15 +5,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from ..comptes import perimetre
 from ..comptes.models import Role
+from ..web import telechargement
 from ..web.acces import roles_requis, utilisateur
 from . import convention as document_convention
 from .rendu import DocumentError
 
-TYPES = {
-    "pdf": "application/pdf",
-    "html": "text/html; charset=utf-8",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+FORMATS = ("pdf", "docx", "html")
 # the landlord, the State and the administrator work on the draft; the concertation partners (collectivité,
 # association) read the draft in the application and get the document once it is signed (it is public then)
 REDACTEURS = (Role.BAILLEUR, Role.ETAT, Role.ADMINISTRATEUR)
@@ -22,7 +19,7 @@ PARTENAIRES = (Role.COLLECTIVITE, Role.ASSOCIATION)
 
 @roles_requis(*REDACTEURS, *PARTENAIRES)
 def convention(request: HttpRequest, pk: int, format: str) -> HttpResponse:
-    if format not in TYPES:
+    if format not in FORMATS:
         raise Http404("Format inconnu (pdf, docx ou html).")
     user = utilisateur(request)
     found = perimetre.convention_ou_404(user, pk)
@@ -35,8 +32,5 @@ def convention(request: HttpRequest, pk: int, format: str) -> HttpResponse:
         document = document_convention.construire(found)
         content = document_convention.rendre(document, format)
     except DocumentError as error:
-        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content, content_type=TYPES[format])
-    disposition = "inline" if format == "html" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{document.nom_fichier}.{format}"'
-    return response
+        return telechargement.refus(error)
+    return telechargement.fichier(content, document.nom_fichier, format)

@@ -18,36 +18,20 @@ from ..conventions.views import convention_de
 from ..conventions.views_suivi import LECTEURS
 from ..tableaux.views import ADMINISTRATEUR, ETAT, region_choisie
 from ..web.acces import roles_requis, utilisateur
+from ..web.telechargement import fichier, refus
 from . import bilan as documents
 from . import synthese
 from .rendu import DocumentError
 
-TYPES = {
-    "pdf": "application/pdf",
-    "html": "text/html; charset=utf-8",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ods": "application/vnd.oasis.opendocument.spreadsheet",
-}
+FORMATS = ("pdf", "html", "docx", "xlsx", "ods")
 FORMATS_SYNTHESE = ("pdf", "html", "xlsx")
 
 
-def _format(request: HttpRequest, allowed: tuple[str, ...] = tuple(TYPES)) -> str:
+def _format(request: HttpRequest, allowed: tuple[str, ...] = FORMATS) -> str:
     fmt = request.GET.get("format", "pdf")
     if fmt not in allowed:
         raise Http404(f"Format inconnu ({', '.join(allowed)}).")
     return fmt
-
-
-def _fichier(content: bytes | str, fmt: str, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=TYPES[fmt])
-    disposition = "inline" if fmt == "html" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{stem}.{fmt}"'
-    return response
-
-
-def _refus(error: DocumentError) -> HttpResponse:
-    return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
 
 
 @roles_requis(*LECTEURS)
@@ -61,8 +45,8 @@ def bilan(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         document, content = documents.bilan(convention, annee, fmt, utilisateur(request))
     except DocumentError as error:
-        return _refus(error)
-    return _fichier(content, fmt, document.nom_fichier)
+        return refus(error)
+    return fichier(content, document.nom_fichier, fmt)
 
 
 @roles_requis(*LECTEURS)
@@ -74,8 +58,8 @@ def evaluation(request: HttpRequest, pk: int, horizon: int) -> HttpResponse:
     try:
         document, content = documents.evaluation(convention, horizon, fmt, utilisateur(request))
     except DocumentError as error:
-        return _refus(error)
-    return _fichier(content, fmt, document.nom_fichier)
+        return refus(error)
+    return fichier(content, document.nom_fichier, fmt)
 
 
 @roles_requis(ETAT, ADMINISTRATEUR)
@@ -90,5 +74,5 @@ def synthese_regionale(request: HttpRequest) -> HttpResponse:
     try:
         stem, content = synthese.produire(region, generation, fmt, conventions_visibles(user), perimetre)
     except DocumentError as error:
-        return _refus(error)
-    return _fichier(content, fmt, stem)
+        return refus(error)
+    return fichier(content, stem, fmt)

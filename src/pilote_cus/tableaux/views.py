@@ -1,7 +1,5 @@
 """Landlord dashboard and State console: published results against objectives (application database only)."""
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -13,7 +11,7 @@ from django.utils.safestring import mark_safe
 from .. import graphiques
 from ..comptes.models import Organisme, Role
 from ..comptes.perimetre import conventions_visibles, organismes_visibles
-from ..exports import write_table
+from ..web import telechargement
 from ..web.acces import roles_requis, utilisateur
 from . import requetes as q
 
@@ -340,17 +338,7 @@ def _export(
     if fmt not in ("csv", "xlsx"):
         raise Http404("Format d'export inconnu (csv ou xlsx).")
     table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=_schema(rows, columns))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.{fmt}"
-        write_table(table, fmt, path, name.replace("-", " ")[:31], metadata)
-        content = path.read_bytes()
-    types = {
-        "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-    response = HttpResponse(content, content_type=types[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return telechargement.table(table, name, fmt, name.replace("-", " ")[:31], metadata)
 
 
 def _schema(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pa.Schema:
