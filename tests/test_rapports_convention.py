@@ -22,8 +22,9 @@ from pilote_cus.conventions.models import Convention, Statut
 from pilote_cus.entrepot.entrepot import Warehouse
 from pilote_cus.indicateurs.objectifs import Objective
 from pilote_cus.rapports import convention as rapport
-from pilote_cus.rapports.docx import document_docx, typo
+from pilote_cus.rapports.docx import document_docx
 from pilote_cus.rapports.modele import Document, Figure, Paragraphe, Partie, Signatures, Tableau, Titre
+from pilote_cus.rapports.texte import typographie as typo
 
 # the module's fixture writes to the test database (marking the module makes pytest-django create it)
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import zipfile
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
-from ..graphiques import nombre
 from .modele import Document, Encadre, Figure, Paragraphe, Partie, Signatures, Tableau, Titre
+from .texte import cellule
+from .texte import typographie as typo
 
-NNBSP = "\u202f"
-NBSP = "\u00a0"
 BLUE = RGBColor(0x00, 0x00, 0x91)
 GREY = RGBColor(0x55, 0x55, 0x55)
 STATUS_COLOURS = {
@@ -45,25 +43,6 @@ STATUS_COLOURS = {
 }
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FONT = "Arial"  # Marianne is embedded in the PDF; Word files use a font every reader has
-
-
-def typo(text: str) -> str:
-    """French typography on plain text: thin no-break space before ; ! ? and inside « », no-break before :."""
-    text = re.sub(r"\s*([;!?])", NNBSP + r"\1", text)
-    text = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", text)
-    text = re.sub(r"«\s*", "«" + NNBSP, text)
-    return re.sub(r"\s*»", NNBSP + "»", text)
-
-
-def cellule(value: object) -> str:
-    """As the HTML renderer: numbers the French way, None as « — »."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, int | float | Decimal):
-        return nombre(float(value), 0 if isinstance(value, int) else 1)
-    return str(value)
 
 
 def _field(paragraph: Any, instruction: str, result: str = "") -> None:

@@ -8,11 +8,10 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ...graphiques import nombre
+from .. import texte
+from ..texte import NBSP, NNBSP
 
 register = template.Library()
-
-NNBSP = "\u202f"  # espace fine insécable
-NBSP = "\u00a0"
 
 
 @register.filter
@@ -47,11 +46,7 @@ def typo(text: object, autoescape: bool = True) -> SafeString:
 
     The spaces are placed on the raw text, which is escaped afterwards (escaping first would turn the ; of
     entities such as &#x27; into punctuation)."""
-    raw = str(text)
-    raw = re.sub(r"\s*([;!?])", NNBSP + r"\1", raw)
-    raw = re.sub(r"(?<=\S)\s*:(?=\s|$)", NBSP + ":", raw)
-    raw = re.sub(r"«\s*", "«" + NNBSP, raw)
-    raw = re.sub(r"\s*»", NNBSP + "»", raw)
+    raw = texte.typographie(str(text))
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()]
     escape = conditional_escape if autoescape else str
     html = "".join(f"<p>{'<br>'.join(str(escape(line)) for line in p.splitlines())}</p>" for p in paragraphs)
@@ -77,14 +72,7 @@ def classe_ligne(tableau: object, index: int) -> str:
 
 @register.filter
 def cellule(value: object) -> str:
-    """A table cell: numbers the French way, None as « — », text as is."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, int | float | Decimal):
-        return nombre(float(value), 0 if isinstance(value, int) else 1)
-    return str(value)
+    return texte.cellule(value)
 
 
 @register.filter
