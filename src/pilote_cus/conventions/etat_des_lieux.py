@@ -27,27 +27,45 @@ LABELS = {
 }
 
 
-def _query(path: str, vintage: int) -> str:
+def stock_sql(path: str, vintage: int) -> str:
+    """One row per département of one landlord (the `?` parameter) and a `total` row (`dep`): the dwellings
+    in stock (`n`), the dwellings of every modality of every breakdown of the declaration (`r_<variable>_<j>`),
+    and the numerator, denominator and completeness of every ratio (`q_<variable>_n`, `_d`, `_ok`).
+    The convention's summary below and the convention document read their figures from it."""
     decl = declaration()
-    conditions = {(b.variable, m.code): m.condition for b in decl.repartitions for m in b.modalites}
-    ratios = {r.variable: r for r in decl.ratios}
     previous = str(vintage - 1)
-    columns = ["count(*) AS logements"]
-    for name, key in SHARES.items():
-        columns.append(f"round(100.0 * count(*) FILTER (WHERE {conditions[key]}) / nullif(count(*), 0), 2) AS {name}")
-    for name, variable in RATIOS.items():
-        r = ratios[variable]
-        numerator = r.numerateur.format(annee_precedente=previous)
-        ratio = f"({numerator}) / nullif({r.denominateur.format(annee_precedente=previous)}, 0)"
-        value = f"round({ratio}, 2)" if r.sortie == "moyenne" else f"round(100.0 * {ratio}, 2)"
+    columns = ["count(*) AS n"]
+    for b in decl.repartitions:
+        for j, m in enumerate(b.modalites):
+            columns.append(f"count(*) FILTER (WHERE {m.condition}) AS r_{b.variable}_{j}")
+    for r in decl.ratios:
+        columns.append(f"{r.numerateur.format(annee_precedente=previous)} AS q_{r.variable}_n")
+        columns.append(f"{r.denominateur.format(annee_precedente=previous)} AS q_{r.variable}_d")
         filled = " AND ".join(f"count({c}) > 0" for c in r.requiert) or "true"
-        columns.append(f"CASE WHEN {filled} THEN {value} END AS {name}")
-    sql = f"""
-        SELECT CASE WHEN grouping(departement) = 1 THEN 'total' ELSE coalesce(departement, '?') END AS departement,
+        columns.append(f"({filled}) AS q_{r.variable}_ok")
+    return f"""
+        SELECT CASE WHEN grouping(departement) = 1 THEN 'total' ELSE coalesce(departement, '?') END AS dep,
                {", ".join(columns)}
         FROM read_parquet('{path}') WHERE en_stock AND organisme_id = ?
         GROUP BY GROUPING SETS ((departement), ()) ORDER BY grouping(departement), departement"""
-    return sql
+
+
+def _query(path: str, vintage: int) -> str:
+    decl = declaration()
+    modality = {
+        (b.variable, m.code): f"r_{b.variable}_{j}" for b in decl.repartitions for j, m in enumerate(b.modalites)
+    }
+    ratios = {r.variable: r for r in decl.ratios}
+    columns = ["dep AS departement", "n AS logements"]
+    for name, key in SHARES.items():
+        columns.append(f"round(100.0 * {modality[key]} / nullif(n, 0), 2) AS {name}")
+    for name, variable in RATIOS.items():
+        ratio = f"q_{variable}_n / nullif(q_{variable}_d, 0)"
+        value = f"round({ratio}, 2)" if ratios[variable].sortie == "moyenne" else f"round(100.0 * {ratio}, 2)"
+        columns.append(f"CASE WHEN q_{variable}_ok THEN {value} END AS {name}")
+    return f"""
+        WITH stock AS ({stock_sql(path, vintage)})
+        SELECT {", ".join(columns)} FROM stock ORDER BY dep = 'total', dep"""
 
 
 def resume(warehouse: Warehouse, organisme_code: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from .. import graphiques
+from ..conventions.etat_des_lieux import stock_sql
 from ..entrepot.entrepot import NoSnapshot, Snapshot, Warehouse
 from ..graphiques import nombre
 from ..patrimoine.etat_des_lieux import declaration
@@ -84,21 +85,7 @@ def etat_des_lieux(warehouse: Warehouse, organisme_code: str, instantanes: list[
     except NoSnapshot:
         return None
     decl = declaration()
-    previous = str(snapshot.vintage - 1)
-    columns = ["count(*) AS n"]
-    for b in decl.repartitions:
-        for j, m in enumerate(b.modalites):
-            columns.append(f"count(*) FILTER (WHERE {m.condition}) AS r_{b.variable}_{j}")
-    for r in decl.ratios:
-        columns.append(f"{r.numerateur.format(annee_precedente=previous)} AS q_{r.variable}_n")
-        columns.append(f"{r.denominateur.format(annee_precedente=previous)} AS q_{r.variable}_d")
-        filled = " AND ".join(f"count({c}) > 0" for c in r.requiert) or "true"
-        columns.append(f"({filled}) AS q_{r.variable}_ok")
-    sql = f"""
-        SELECT CASE WHEN grouping(departement) = 1 THEN 'total' ELSE coalesce(departement, '?') END AS dep,
-               {", ".join(columns)}
-        FROM read_parquet('{snapshot.table("logements")}') WHERE en_stock AND organisme_id = ?
-        GROUP BY GROUPING SETS ((departement), ()) ORDER BY grouping(departement), departement"""
+    sql = stock_sql(str(snapshot.table("logements")), snapshot.vintage)
     con = duckdb.connect()
     try:
         cursor = con.execute(sql, [organisme_code])
