@@ -25,11 +25,6 @@ def alignements(texts: int, numbers: int) -> list[Alignement]:
     return text * texts + number * numbers
 
 
-def figure(svg: str, legende: str, tableau: Tableau | None) -> Figure:
-    """A chart with its data table (its SVG ids are unique: graphiques derives them from title and description)."""
-    return Figure(svg, legende, tableau)
-
-
 def _date(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
@@ -112,7 +107,7 @@ def partie_classement(organisme: Any, version: Any = None) -> Partie:
     )
     partie.blocs += [
         Titre("Répartition par classe", 3, "classement-classes"),
-        figure(
+        Figure(
             graphiques.barres_horizontales(
                 "Ensembles par classe retenue", {labels.get(n, n): counts[n] for n in order}
             ),
@@ -223,7 +218,7 @@ def partie_sls(organisme: Any, annee: int) -> Partie:
         series["CDPR retenu"] = [modulated.cdpr(o) for o in overruns]
     series["Borne haute CUS"] = [sls.modulation_bounds(o)[1] for o in overruns]
     partie.blocs.append(
-        figure(
+        Figure(
             graphiques.courbe("CDPR selon le dépassement du plafond", [f"{o} %" for o in overruns], series),
             "Coefficient de dépassement selon le dépassement du plafond de ressources.",
             Tableau(

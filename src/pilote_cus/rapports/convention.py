@@ -19,7 +19,7 @@ from ..entrepot.entrepot import NoSnapshot, Snapshot, Warehouse
 from ..graphiques import nombre
 from ..patrimoine.etat_des_lieux import declaration
 from . import annexes, selection, territoires
-from .modele import Bloc, Document, Encadre, Paragraphe, Partie, Signatures, Tableau, Titre
+from .modele import Bloc, Document, Encadre, Figure, Paragraphe, Partie, Signatures, Tableau, Titre
 from .rendu import DocumentError, document_html, document_pdf
 
 # the convention's policies (conventions.models.Politique) ↔ the catalogue's (indicateurs.catalogue.POLICIES)
@@ -134,8 +134,7 @@ def valeur(value: float | None) -> str:
 
 
 def apostrophes(text: str) -> str:
-    """The French apostrophe (’) in running text. Also keeps the HTML `typo` filter from seeing the escaped
-    ASCII apostrophe (&#x27;) as a semicolon to space: it would print « d' ;actions »."""
+    """The French apostrophe (’) in the convention's running text (paragraphs and framed notes)."""
     return text.replace("'", "\u2019")
 
 
@@ -145,10 +144,6 @@ def part(count: int, total: int) -> str:
 
 def date_fr(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
-
-
-def _dep_names() -> dict[str, str]:
-    return territoires.departements()
 
 
 # --- parts --------------------------------------------------------------------------------------------------
@@ -171,7 +166,7 @@ def _stock_blocks(edl: EtatDesLieux, names: dict[str, str]) -> list[Bloc]:
     blocks: list[Bloc] = [table]
     if len(edl.departements) > 1:
         blocks.append(
-            annexes.figure(
+            Figure(
                 graphiques.barres_horizontales(
                     "Logements par département", {names.get(d, d): edl.logements[d] for d in edl.departements}
                 ),
@@ -195,7 +190,7 @@ def _breakdown_blocks(edl: EtatDesLieux, variable: str) -> list[Bloc]:
     blocks: list[Bloc] = [Titre(label, 4), table]
     if variable in CHARTS:
         blocks.append(
-            annexes.figure(
+            Figure(
                 graphiques.barres_horizontales(label, {_modality(c): n for c, n in counts.items()}),
                 f"{label} : nombre de logements.",
                 table,
@@ -417,7 +412,7 @@ def construire(convention: Any) -> Document:
 
     prov = selection.provenance()
     edl = etat_des_lieux(Warehouse(settings.DATA_DIR), convention.organisme.code, prov["instantanes"])
-    names = _dep_names()
+    names = territoires.departements()
     by_policy = _engagements(convention)
     signataires = list(convention.signataires.order_by("id"))
     counts: dict[str, tuple[int, int]] = {}
