@@ -23,7 +23,7 @@ from . import tableur
 from .docx import document_docx
 from .modele import Bloc, Document, Encadre, Figure, Paragraphe, Partie, Tableau, Titre
 from .rendu import DocumentError, document_html, document_pdf
-from .selection import convention_choisie, ecrire, provenance, sortie
+from .selection import convention_choisie, ecrire, phrase, provenance, sortie
 from .territoires import libelle
 
 MESURES = ("atteint", "partiellement atteint", "non atteint")  # statuses of an engagement with a published value
@@ -66,8 +66,7 @@ def texte_provenance() -> tuple[str, str]:
             "Aucune publication de résultats d'indicateurs : importez les données (page « Imports » de "
             "l'application ou `cus demo`) pour en publier avant de produire ce document."
         )
-    instantanes = ", ".join(p["instantanes"]) or "aucun"
-    return f"Données : publication du {p['date']}, catalogue {p['catalogue']}, instantanés {instantanes}.", p["date"]
+    return f"{phrase(p)}.", p["date"]
 
 
 def etiquette(text: str, width: int = 24) -> str:

@@ -391,14 +391,7 @@ def _signatures(convention: Any, signataires: list[Any]) -> Partie:
 
 
 def _provenance(prov: dict[str, Any], edl: EtatDesLieux | None) -> str:
-    if prov["publication"] is None:
-        text = "Données : aucune publication d'indicateurs dans l'application"
-    else:
-        d = date.fromisoformat(prov["date"])
-        text = (
-            f"Données : publication du {date_fr(d)}, catalogue des indicateurs {prov['catalogue']}, "
-            f"instantanés {', '.join(prov['instantanes']) or 'non précisés'}"
-        )
+    text = selection.phrase(prov)
     if edl is not None:
         text += f"\u202f; état des lieux : instantané RPLS {edl.snapshot.id} (millésime {edl.snapshot.vintage})"
     return text + "."

@@ -1,6 +1,7 @@
 """What every document command shares: which convention, which publication, where the file goes."""
 
 import argparse
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,15 @@ def provenance() -> dict[str, Any]:
         "instantanes": [s for s in publication.instantanes.split() if s],
         "date": publication.publie_le.date().isoformat(),
     }
+
+
+def phrase(prov: dict[str, Any]) -> str:
+    """« Données : publication du 14/03/2026, catalogue des indicateurs …, instantanés … » (no final stop)."""
+    if prov["publication"] is None:
+        return "Données : aucune publication d'indicateurs dans l'application"
+    day = date.fromisoformat(prov["date"]).strftime("%d/%m/%Y")
+    snapshots = ", ".join(prov["instantanes"]) or "non précisés"
+    return f"Données : publication du {day}, catalogue des indicateurs {prov['catalogue']}, instantanés {snapshots}"
 
 
 def sortie(args: argparse.Namespace, stem: str) -> Path:
